@@ -1,0 +1,48 @@
+import type { Command } from 'commander';
+import { openForQuery } from '../../index/bundle-cache.js';
+import type { Summary } from '../../model/source.js';
+import { addInputOptions, diagnosticsText, indexContext, type CommandResult, type InputOptions } from '../context.js';
+
+const n = (v: number) => v.toLocaleString('en-US');
+
+/** Human rendering of any format's summary: the contract fields, then what the format adds. */
+export function summaryText(s: Summary): string {
+  const out: string[] = [`${s.source}`, `  format: ${s.format}`, `  events: ${n(s.events)}${typeof s.words === 'number' ? ` in ${n(s.words)} words` : ''}`];
+  const types = Object.entries(s.types).sort((a, b) => b[1] - a[1]);
+  const w = Math.max(...types.map(([k]) => k.length), 4);
+  out.push('  types:');
+  for (const [k, v] of types) out.push(`    ${k.padEnd(w)}  ${n(v).padStart(14)}`);
+  const vm = s.vmids as Record<string, { switches: number; events: number }> | undefined;
+  if (vm && Object.keys(vm).length) {
+    out.push('  VMIDs (events in context, switches to it):');
+    for (const [k, v] of Object.entries(vm)) out.push(`    ${k.padStart(3)}  ${n(v.events).padStart(14)} events  ${n(v.switches)} switches`);
+  }
+  const fields = s.fields as Record<string, Record<string, Record<string, number>>> | undefined;
+  if (fields) {
+    for (const [type, fs] of Object.entries(fields)) {
+      for (const [f, h] of Object.entries(fs)) {
+        const parts = Object.entries(h).map(([k, v]) => `${k}=${typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(1) : v}`);
+        if (parts.length) out.push(`  ${type}.${f}: ${parts.join(' ')}`);
+      }
+    }
+  }
+  const notes = (s.notes as { code: string; message: string }[] | undefined) ?? [];
+  if (notes.length) {
+    out.push('  notes:');
+    for (const note of notes) out.push(`    - ${note.message}`);
+  }
+  if (s.warnings.length) out.push('  warnings:', ...diagnosticsText(s.warnings).map((l) => `    ${l}`));
+  return out.join('\n');
+}
+
+export function register(program: Command, run: (f: () => CommandResult) => void): void {
+  addInputOptions(program.command('summary').argument('<input>', 'input file or bundle').description('counts per event type, context, notes and warnings'))
+    .action((input: string, opts: InputOptions) =>
+      run(() => {
+        const o = openForQuery(input, opts, indexContext());
+        const s = o.source.summary();
+        o.source.close();
+        return { kind: 'object', value: s, text: () => summaryText(s), exitCode: s.events === 0 ? 1 : 0 };
+      }),
+    );
+}

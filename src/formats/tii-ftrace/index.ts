@@ -1,0 +1,113 @@
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import type { Bundle } from '../../model/bundle.js';
+import type { FormatReader, ReaderOptions } from '../../model/format.js';
+import { UserError } from '../../util/errors.js';
+import { fingerprintOf } from '../../util/fingerprint.js';
+import { statInput } from '../../util/file-source.js';
+import { buildFromBin, buildFromConsole, nameFunctions, type TiiData } from './build.js';
+import { START_MARK } from './dump.js';
+import { emptyMeta, findMetaBeside, readMetaFile } from './meta.js';
+import { TiiSource } from './source.js';
+import { compileSpec, loadSpec } from './spec.js';
+
+export { DEFAULT_TII_SPEC } from './default-spec.js';
+export type { TiiData, TiiStream, TiiSummary } from './build.js';
+export { compileSpec, loadSpec } from './spec.js';
+export { lz4EncodeBlock } from './lz4.js';
+export { START_MARK, END_MARK } from './dump.js';
+
+function fileKey(path: string | undefined): string | null {
+  if (!path) return null;
+  const st = statInput(path);
+  return `${path}@${fingerprintOf(path, st.mtimeMs).sample}`;
+}
+
+function specKey(options: ReaderOptions): string {
+  return loadSpec(options.formatSpec).hash;
+}
+
+function isText(head: Buffer): boolean {
+  if (head.length === 0) return false;
+  let bad = 0;
+  for (const b of head) if (b === 0 || (b < 32 && b !== 9 && b !== 10 && b !== 13 && b !== 27)) bad++;
+  return bad / head.length < 0.01;
+}
+
+function streamOf(bundle: Bundle, want: string | undefined) {
+  const data = bundle.manifest.data as TiiData;
+  if (data.streams.length === 0) throw new UserError(`${bundle.manifest.input.path}: no decodable trace stream was found (see kscope summary for why)`);
+  if (want === undefined) return data.streams[0];
+  const byDump = /^\d+$/.test(want) ? data.streams.find((s) => s.origin.dump === Number(want)) : undefined;
+  const s = byDump ?? data.streams.find((x) => x.id === want);
+  if (!s) throw new UserError(`no stream "${want}"; this input has: ${data.streams.map((x) => (x.origin.dump ? `${x.origin.dump} (${x.label})` : x.id)).join(', ')}`);
+  return s;
+}
+
+/** TII seL4 ftrace: raw `ftrace.bin` word streams (+ `ftrace.meta`). */
+export const tiiFtraceBin: FormatReader = {
+  id: 'tii-ftrace',
+  title: 'TII seL4 ftrace word stream (ftrace.bin)',
+  kind: 'binary',
+  detect(head, name) {
+    if (head.length === 0 || isText(head)) return 0;
+    // Marker words are 0xFFxx little-endian; function words are anything.
+    let markers = 0;
+    for (let i = 1; i < head.length; i += 2) if (head[i] === 0xff && (head[i - 1] & 1) === 0) markers++;
+    const byName = /\.bin$/i.test(name) || /ftrace/i.test(name) ? 0.3 : 0;
+    return Math.min(1, 0.4 + byName + (markers > 0 ? 0.2 : 0));
+  },
+  optionsKey(options, path) {
+    return { spec: specKey(options), meta: fileKey(options.meta ?? findMetaBeside(path)), elf: fileKey(options.elf) };
+  },
+  build(path, options, ctx) {
+    const spec = loadSpec(options.formatSpec);
+    const metaPath = options.meta ?? findMetaBeside(path);
+    const meta = metaPath ? readMetaFile(metaPath) : emptyMeta();
+    if (!metaPath) ctx.diagnostics.add({ code: 'NO_META', severity: 'info', file: path, message: 'no ftrace.meta beside the stream (or --meta): function ids are shown without addresses' });
+    return buildFromBin(path, spec, meta, nameFunctions(meta.dictionary, options.elf), ctx.diagnostics, ctx.progress);
+  },
+  streams(bundle) {
+    return (bundle.manifest.data as TiiData).streams.map((s) => ({ id: s.id, label: s.label, events: s.events }));
+  },
+  open(bundle, path, stream) {
+    const data = bundle.manifest.data as TiiData;
+    return new TiiSource(bundle, compileSpec(data.spec, `${bundle.dir}/manifest.json`), streamOf(bundle, stream), path);
+  },
+};
+
+/** Console logs holding one or more `BINARY TRANSFER` dumps of the TII ftrace stream. */
+export const tiiFtraceConsole: FormatReader = {
+  id: 'tii-console',
+  title: 'console log with TII BINARY TRANSFER dumps',
+  kind: 'text',
+  detect(head) {
+    if (!isText(head)) return 0;
+    return head.includes(START_MARK) ? 0.9 : 0;
+  },
+  optionsKey(options) {
+    return { spec: specKey(options), elf: fileKey(options.elf) };
+  },
+  build(path, options, ctx) {
+    return buildFromConsole(path, loadSpec(options.formatSpec), options.elf, ctx.diagnostics);
+  },
+  streams: tiiFtraceBin.streams,
+  open: tiiFtraceBin.open,
+};
+
+/** True when a text file holds a dump anywhere (the head alone may miss it in a long log). */
+export function containsDump(path: string): boolean {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const buf = Buffer.allocUnsafe(Math.min(size, 8 << 20));
+    const mark = Buffer.from(START_MARK);
+    for (let pos = 0; pos < size; pos += buf.length - mark.length) {
+      const n = readSync(fd, buf, 0, buf.length, pos);
+      if (buf.subarray(0, n).includes(mark)) return true;
+      if (n < buf.length) break;
+    }
+    return false;
+  } finally {
+    closeSync(fd);
+  }
+}

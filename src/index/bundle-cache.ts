@@ -1,0 +1,145 @@
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { crc32 } from 'node:zlib';
+import { readFileSync } from 'node:fs';
+import { Bundle, BUNDLE_VERSION, isBundleDir, readManifest, writeBundle, type Manifest } from '../model/bundle.js';
+import { DiagnosticLog } from '../model/diagnostics.js';
+import type { FormatReader, ReaderOptions } from '../model/format.js';
+import type { EventSource } from '../model/source.js';
+import { detectFormat, readerById } from '../formats/registry.js';
+import { UserError } from '../util/errors.js';
+import { FileSource, statInput } from '../util/file-source.js';
+import { sampleHash, type Fingerprint } from '../util/fingerprint.js';
+
+export interface IndexOptions extends ReaderOptions {
+  /** Bundle directory (default `<input>.kscope`). */
+  out?: string;
+  /** Force a reader instead of detecting. */
+  format?: string;
+}
+
+export interface IndexContext {
+  progress?: (done: number, total: number) => void;
+  /** Told why a bundle is (re)built. */
+  note?: (message: string) => void;
+}
+
+export function defaultBundleDir(input: string): string {
+  return `${input}.kscope`;
+}
+
+function sameOptions(a: Record<string, string | null>, b: Record<string, string | null>): boolean {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  for (const k of keys) if ((a[k] ?? null) !== (b[k] ?? null)) return false;
+  return true;
+}
+
+function fullCrc(path: string): number {
+  return crc32(readFileSync(path));
+}
+
+/** Why a bundle cannot be trusted for this input, or null when it can. */
+function staleReason(m: Manifest | null, input: string, fp: Fingerprint, reader: FormatReader, opts: Record<string, string | null>): string | null {
+  if (!m) return 'no bundle yet';
+  if (m.version !== BUNDLE_VERSION) return `bundle version ${m.version} differs from ${BUNDLE_VERSION}`;
+  if (m.format !== reader.id) return `bundle holds format ${m.format}, input is ${reader.id}`;
+  const was = m.input.fingerprint;
+  if (was.size !== fp.size || was.sample !== fp.sample) return `${input} changed since it was indexed (or the bundle belongs to another file)`;
+  if (was.mtimeMs !== fp.mtimeMs && was.crc32 !== undefined && fullCrc(input) !== was.crc32) return `${input} changed since it was indexed`;
+  if (!sameOptions(m.options, opts)) return 'index options changed (format spec, meta or ELF file)';
+  return null;
+}
+
+export function fingerprintNow(input: string): Fingerprint {
+  const st = statInput(input);
+  const src = new FileSource(input);
+  try {
+    return { size: st.size, mtimeMs: st.mtimeMs, sample: sampleHash(src) };
+  } finally {
+    src.close();
+  }
+}
+
+export interface IndexResult {
+  dir: string;
+  manifest: Manifest;
+  reader: FormatReader;
+  built: boolean;
+  reason: string | null;
+}
+
+/** Builds the bundle for `input` unless a valid one exists (or `force`). */
+/** Reader options that affect a build; when the user gives none, the existing bundle's are reused. */
+const BUILD_OPTIONS = ['meta', 'formatSpec', 'elf'] as const;
+
+function buildOptionsOf(options: IndexOptions, existing: Manifest | null): Record<string, string> {
+  const given: Record<string, string> = {};
+  for (const k of BUILD_OPTIONS) if (options[k] !== undefined) given[k] = resolve(options[k] as string);
+  if (Object.keys(given).length === 0 && existing?.buildOptions) return existing.buildOptions;
+  return given;
+}
+
+export function indexInput(input: string, options: IndexOptions, ctx: IndexContext = {}, force = false): IndexResult {
+  const fp = fingerprintNow(input);
+  const dir = resolve(options.out ?? defaultBundleDir(input));
+  const existing = readManifest(dir);
+  const buildOptions = buildOptionsOf(options, existing);
+  const reader = options.format ? readerById(options.format) : existing && !force && existing.input.fingerprint.sample === fp.sample ? readerById(existing.format) : detectFormat(input);
+  const optKey = reader.optionsKey(buildOptions, input);
+  const reason = force ? 'rebuild requested' : staleReason(existing, input, fp, reader, optKey);
+  if (!reason && existing) return { dir, manifest: existing, reader, built: false, reason: null };
+  if (existing) ctx.note?.(`rebuilding ${dir}: ${reason}`);
+  if (existsSync(dir) && !isBundleDir(dir) && statSync(dir).isDirectory()) {
+    throw new UserError(`${dir}: exists and is not a kscope bundle; choose another -o`);
+  }
+  const diagnostics = new DiagnosticLog();
+  const result = reader.build(input, buildOptions, { diagnostics, progress: ctx.progress });
+  const manifest: Omit<Manifest, 'columns'> = {
+    kscope: 'bundle',
+    version: BUNDLE_VERSION,
+    format: reader.id,
+    created: new Date().toISOString(),
+    input: { path: resolve(input), fingerprint: { ...fp, crc32: result.crc32 } },
+    options: optKey,
+    buildOptions,
+    data: result.data,
+    diagnostics: diagnostics.list(),
+  };
+  try {
+    writeBundle(dir, manifest, result.columns, result.files);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UserError(`${dir}: cannot write the bundle (${code ?? (e as Error).message}); choose a writable place with -o DIR`);
+  }
+  const written = readManifest(dir);
+  if (!written) throw new UserError(`${dir}: bundle was written but cannot be read back`);
+  return { dir, manifest: written, reader, built: true, reason };
+}
+
+export interface Opened {
+  source: EventSource;
+  bundle: Bundle;
+  reader: FormatReader;
+  input: string;
+}
+
+/**
+ * Opens an input or a bundle for queries. Given the input, a valid bundle is
+ * reused and a stale one rebuilt; given a bundle, its input is checked the
+ * same way before anything is trusted.
+ */
+export function openForQuery(path: string, options: IndexOptions & { stream?: string }, ctx: IndexContext = {}): Opened {
+  let input = path;
+  let opts = options;
+  if (existsSync(path) && statSync(path).isDirectory()) {
+    const m = readManifest(path);
+    if (!m) throw new UserError(`${path}: is a directory, expected a file or a kscope bundle (no manifest.json)`);
+    if (m.version > BUNDLE_VERSION) throw new UserError(`${path}: bundle version ${m.version} is newer than this kscope understands (${BUNDLE_VERSION})`);
+    input = m.input.path;
+    if (!existsSync(input)) throw new UserError(`${path}: the bundle's input ${input} is gone; queries need it`);
+    opts = { ...options, out: path };
+  }
+  const r = indexInput(input, opts, ctx);
+  const bundle = new Bundle(r.dir, r.manifest);
+  return { source: r.reader.open(bundle, input, options.stream), bundle, reader: r.reader, input };
+}

@@ -1,0 +1,46 @@
+import type { Bundle, Column } from './bundle.js';
+import type { DiagnosticLog } from './diagnostics.js';
+import type { EventSource } from './source.js';
+
+/** Options given on the command line that a reader may use (`--meta`, `--format-spec`, `--elf`). */
+export type ReaderOptions = Record<string, string | undefined>;
+
+export interface BuildContext {
+  diagnostics: DiagnosticLog;
+  /** Called now and then with bytes done and total. */
+  progress?: (done: number, total: number) => void;
+}
+
+export interface BuildResult {
+  /** Format-specific description stored in the manifest (streams, summaries). */
+  data: unknown;
+  columns: Record<string, Column>;
+  /** Small side files (JSON) stored in the bundle. */
+  files?: Record<string, string>;
+  /** Crc32 of the whole input when the build streamed it. */
+  crc32?: number;
+}
+
+/** One stream inside an indexed input (a console log may hold several dumps). */
+export interface StreamInfo {
+  id: string;
+  label: string;
+  events: number;
+}
+
+/**
+ * One input format. `detect` is pure and reads only the head; `build` makes
+ * one streaming pass; `open` answers queries from the bundle.
+ */
+export interface FormatReader {
+  id: string;
+  title: string;
+  kind: 'binary' | 'text';
+  /** 0 = not mine … 1 = certainly mine. `name` only breaks ties. */
+  detect(head: Buffer, name: string): number;
+  /** The options that change what `build` produces, as stable strings (file fingerprints, hashes). */
+  optionsKey(options: ReaderOptions, path: string): Record<string, string | null>;
+  build(path: string, options: ReaderOptions, ctx: BuildContext): BuildResult;
+  streams(bundle: Bundle): StreamInfo[];
+  open(bundle: Bundle, path: string, stream: string | undefined): EventSource;
+}

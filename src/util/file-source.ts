@@ -1,0 +1,75 @@
+import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { UserError } from './errors.js';
+
+/** Checks that `path` is a readable regular file, with a one-line error otherwise. */
+export function statInput(path: string): { size: number; mtimeMs: number } {
+  let st;
+  try {
+    st = statSync(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new UserError(`${path}: no such file`);
+    if (code === 'EACCES') throw new UserError(`${path}: permission denied`);
+    throw new UserError(`${path}: cannot read (${code ?? String(e)})`);
+  }
+  if (st.isDirectory()) throw new UserError(`${path}: is a directory, expected a file or a kscope bundle`);
+  if (!st.isFile()) throw new UserError(`${path}: not a regular file`);
+  return { size: st.size, mtimeMs: st.mtimeMs };
+}
+
+/**
+ * Positional reads from a file, so queries touch only the bytes they need
+ * instead of loading the whole input.
+ */
+export class FileSource {
+  readonly fd: number;
+  readonly size: number;
+
+  constructor(readonly path: string) {
+    statInput(path);
+    this.fd = openSync(path, 'r');
+    this.size = fstatSync(this.fd).size;
+  }
+
+  /** Reads up to `length` bytes at `position` (fewer at end of file). */
+  read(position: number, length: number): Buffer {
+    const len = Math.max(0, Math.min(length, this.size - position));
+    const buf = Buffer.allocUnsafe(len);
+    let done = 0;
+    while (done < len) {
+      const n = readSync(this.fd, buf, done, len - done, position + done);
+      if (n === 0) break;
+      done += n;
+    }
+    return done === len ? buf : buf.subarray(0, done);
+  }
+
+  close(): void {
+    closeSync(this.fd);
+  }
+}
+
+/**
+ * Streams a file in large chunks with one reused buffer; `onChunk` must copy
+ * anything it wants to keep. Chunk boundaries are arbitrary.
+ */
+export function forEachChunk(
+  path: string,
+  chunkBytes: number,
+  onChunk: (chunk: Buffer, position: number) => void,
+): number {
+  const src = new FileSource(path);
+  try {
+    const buf = Buffer.allocUnsafe(Math.min(chunkBytes, Math.max(src.size, 1)));
+    let pos = 0;
+    while (pos < src.size) {
+      const n = readSync(src.fd, buf, 0, buf.length, pos);
+      if (n === 0) break;
+      onChunk(buf.subarray(0, n), pos);
+      pos += n;
+    }
+    return pos;
+  } finally {
+    src.close();
+  }
+}
