@@ -126,19 +126,19 @@ export function generateTii(opts: TiiGenOptions): TiiGenerated {
     else if (r < 0.88) {
       if (stack.length) exit();
       else enter(fnId());
-    } else if (r < 0.9) {
+    } else if (r < 0.8805) {
       kernelEntry();
       enter(fnId());
       exit();
       kernelExit();
-    } else if (r < 0.903) {
+    } else if (r < 0.88055) {
       kernelExit(); // fastpath: exit without a logged entry
-    } else if (r < 0.905 && nVm > 0) {
+    } else if (r < 0.8806 && nVm > 0) {
       emit(2, Math.floor(rand() * nVm) << 1);
-    } else if (r < 0.906) {
+    } else if (r < 0.88065) {
       const names = ['SYSCALL', 'THREAD', 'VSPACE', 'SAFE_PTE', 'INIT_PT', 'CREATE_OBJ', 'PT_MAP', 'RETYPE', 'VM_FAULT', 'USER_FAULT', 'TRACEPOINT'];
       marker(names[Math.floor(rand() * names.length)], anyWord);
-    } else if (opts.unknownMarkers && r < 0.9061) {
+    } else if (opts.unknownMarkers && r < 0.880651) {
       emit(3, UNKNOWN_WORD);
     } else {
       enter(fnId());

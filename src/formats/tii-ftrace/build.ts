@@ -13,6 +13,8 @@ import { FIRST_MARKER, FUNC_ENTER, FUNC_EXIT, UNKNOWN_MARKER, VMID, type Compile
 /** A type's postings are kept when it has at most this many events, or at most events/DENSE_RATIO. */
 export const POSTINGS_ALWAYS = 65536;
 export const DENSE_RATIO = 512;
+/** Values listed per histogram field in a summary; the rest are summed as `other`. */
+export const HISTOGRAM_TOP = 12;
 
 const CHUNK_BYTES = 16 << 20;
 
@@ -166,8 +168,11 @@ function summarize(
   spec.markers.forEach((m, mi) => {
     m.fields.forEach((f, fi) => {
       if (f.histogram) {
+        // The most frequent values, so a field full of noise cannot bloat the summary.
+        const all = [...sc.histograms[mi][fi]].sort((a, b) => b[1] - a[1] || a[0] - b[0]);
         const h: Record<string, number> = {};
-        for (const [v, n] of [...sc.histograms[mi][fi]].sort((a, b) => a[0] - b[0])) h[f.enumNames?.get(v) ?? String(v)] = n;
+        for (const [v, n] of all.slice(0, HISTOGRAM_TOP)) h[f.enumNames?.get(v) ?? String(v)] = n;
+        if (all.length > HISTOGRAM_TOP) h.other = all.slice(HISTOGRAM_TOP).reduce((a, [, n]) => a + n, 0);
         (fields[m.name] ??= {})[f.name] = h;
       }
       if (f.stats) {
@@ -179,18 +184,22 @@ function summarize(
     });
   });
 
-  const fnIds = sc.fnIds;
-  let distinct = 0;
+  // Per function id: enter + exit counts, and the first offset of either.
+  const perId = new Map<number, { count: number; first: number }>();
+  for (let w = 0; w < 65536; w++) {
+    const n = sc.wordCounts[w];
+    if (!n || spec.typeOf[w] > FUNC_EXIT) continue;
+    const id = w >>> spec.fnShift;
+    const e = perId.get(id);
+    if (e) {
+      e.count += n;
+      e.first = Math.min(e.first, sc.wordFirst[w]);
+    } else perId.set(id, { count: n, first: sc.wordFirst[w] });
+  }
+  const distinct = perId.size;
   const missing: TiiSummary['functions']['missing_from_dictionary'] = [];
-  for (let id = 0; id < fnIds; id++) {
-    const n = sc.fnCounts[id] + sc.fnCounts[fnIds + id];
-    if (n === 0) continue;
-    distinct++;
-    if (meta.dictionary.size > 0 && !meta.dictionary.has(id)) {
-      const a = sc.fnFirst[id];
-      const b = sc.fnFirst[fnIds + id];
-      missing.push({ id, first_offset: a < 0 ? b : b < 0 ? a : Math.min(a, b), count: n });
-    }
+  if (meta.dictionary.size > 0) {
+    for (const [id, e] of perId) if (!meta.dictionary.has(id)) missing.push({ id, first_offset: e.first, count: e.count });
   }
   missing.sort((a, b) => a.first_offset - b.first_offset);
 
@@ -324,6 +333,7 @@ export function buildFromBin(
   } finally {
     closeSync(fd);
   }
+  sc.finish();
   reportCutOff(spec, buf.subarray(0, carry), base, path, diags, 'end of file');
   const words = size >> 1;
   if (sc.events === 0) {
@@ -358,7 +368,10 @@ export function buildFromConsole(
   let current: DumpInfo | null = null;
   const finished: { dump: DumpInfo; sc: TiiScanner; feeder: Feeder }[] = [];
   const close = () => {
-    if (current && scanner && feeder) finished.push({ dump: current, sc: scanner, feeder });
+    if (current && scanner && feeder) {
+      (scanner as TiiScanner).finish();
+      finished.push({ dump: current, sc: scanner, feeder });
+    }
     current = null;
   };
   const { dumps } = scanConsoleDumps(path, diags, (dump, words) => {

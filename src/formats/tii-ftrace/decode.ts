@@ -58,7 +58,7 @@ export function decodeEvent(
       let v: FieldValue;
       if (f.raw) v = f.raw.map((k) => words[i + 1 + k]);
       else {
-        const n = fieldValue(words, i, f.parts);
+        const n = fieldValue(words, i, f.flat);
         v = f.bool ? n !== 0 : n;
         const name = f.enumNames?.get(n);
         if (name !== undefined) fields[`${f.name}_name`] = name;

@@ -1,5 +1,5 @@
 import { I16List, U32List } from '../../util/growable.js';
-import { FIRST_MARKER, UNKNOWN_MARKER, VMID, type CompiledSpec } from './spec.js';
+import { FIRST_MARKER, FUNC_ENTER, FUNC_EXIT, UNKNOWN_MARKER, VMID, type CompiledSpec } from './spec.js';
 
 /** Events between checkpoints: event N is at most this many events from a known position. */
 export const CHECKPOINT_EVERY = 256;
@@ -36,12 +36,12 @@ export interface UnknownMarker {
 export class TiiScanner {
   events = 0;
   vmid = -1;
+  /** Events per type; function types are filled in by `finish` from `wordCounts`. */
   readonly counts: Float64Array;
-  /** Function enter counts at [id], exit counts at [fnIds + id]. */
-  readonly fnCounts: Uint32Array;
-  /** Word offset where each function id (enter or exit slot) was first seen. */
-  readonly fnFirst: Float64Array;
-  readonly fnIds: number;
+  /** Function events counted per raw word value (the id and enter/exit follow from the word). */
+  readonly wordCounts = new Uint32Array(65536);
+  /** Word offset where each function word value was first seen. */
+  readonly wordFirst = new Float64Array(65536);
   readonly cpOffset = new U32List(4096);
   readonly cpCtx = new I16List(4096);
   readonly postings: Postings[] = [];
@@ -52,9 +52,6 @@ export class TiiScanner {
   constructor(readonly spec: CompiledSpec) {
     const n = spec.typeNames.length;
     this.counts = new Float64Array(n);
-    this.fnIds = 65536 >>> spec.fnShift;
-    this.fnCounts = new Uint32Array(2 * this.fnIds);
-    this.fnFirst = new Float64Array(2 * this.fnIds).fill(-1);
     for (let t = 0; t < n; t++) this.postings.push(new Postings());
     this.histograms = spec.markers.map((m) => m.fields.map(() => new Map<number, number>()));
     this.stats = spec.markers.map((m) =>
@@ -65,38 +62,52 @@ export class TiiScanner {
   /**
    * Scans words[start, end) whose first word is stream word `base + start`.
    * Returns the index of the first word not consumed (the start of an event
-   * cut by the chunk end, or `end`).
+   * cut by the chunk end, or `end`). Function events (one word each, the
+   * vast majority) take a fast path that only counts the word value.
    */
   scan(words: Uint16Array, start: number, end: number, base: number): number {
     const typeOf = this.spec.typeOf;
     const lenOf = this.spec.lenOf;
-    const counts = this.counts;
-    const fnCounts = this.fnCounts;
-    const fnShift = this.spec.fnShift;
-    const fnIds = this.fnIds;
+    const wordCounts = this.wordCounts;
+    const wordFirst = this.wordFirst;
     let ev = this.events;
     let i = start;
     while (i < end) {
       const w = words[i];
+      const t = typeOf[w];
+      if (t < 2) {
+        if ((ev & CP_MASK) === 0) this.checkpoint(base + i);
+        if (wordCounts[w]++ === 0) wordFirst[w] = base + i;
+        i++;
+        ev++;
+        continue;
+      }
       const len = lenOf[w];
       if (i + len > end) break;
-      const t = typeOf[w];
-      if ((ev & CP_MASK) === 0) {
-        this.cpOffset.push(base + i);
-        this.cpCtx.push(this.vmid);
-      }
-      counts[t]++;
-      if (t <= 1) {
-        const slot = t * fnIds + (w >>> fnShift);
-        if (fnCounts[slot]++ === 0) this.fnFirst[slot] = base + i;
-      } else {
-        this.sparse(t, w, words, i, base + i, ev);
-      }
+      if ((ev & CP_MASK) === 0) this.checkpoint(base + i);
+      this.counts[t]++;
+      this.sparse(t, w, words, i, base + i, ev);
       ev++;
       i += len;
     }
     this.events = ev;
     return i;
+  }
+
+  private checkpoint(offset: number): void {
+    this.cpOffset.push(offset);
+    this.cpCtx.push(this.vmid);
+  }
+
+  /** Fills in the function-event counts once the stream is done. */
+  finish(): void {
+    const typeOf = this.spec.typeOf;
+    this.counts[FUNC_ENTER] = 0;
+    this.counts[FUNC_EXIT] = 0;
+    for (let w = 0; w < 65536; w++) {
+      const n = this.wordCounts[w];
+      if (n) this.counts[typeOf[w]] += n;
+    }
   }
 
   /** Non-function events: rare enough to afford a call and per-field work. */
@@ -118,7 +129,7 @@ export class TiiScanner {
     for (let f = 0; f < fields.length; f++) {
       const fs = fields[f];
       if (!fs.histogram && !fs.stats) continue;
-      const v = fieldValue(words, i, fs.parts);
+      const v = fieldValue(words, i, fs.flat);
       if (fs.histogram) {
         const h = this.histograms[m][f];
         h.set(v, (h.get(v) ?? 0) + 1);
@@ -135,15 +146,9 @@ export class TiiScanner {
   }
 }
 
-/** Value of a field whose parts are bit ranges of payload words (word 0 follows the marker at `i`). */
-export function fieldValue(words: Uint16Array, i: number, parts: { word: number; lo: number; width: number }[]): number {
+/** Value of a field (its flattened bit parts) for the marker at words[i]. */
+export function fieldValue(words: Uint16Array, i: number, flat: Float64Array): number {
   let v = 0;
-  let scale = 1;
-  for (let k = 0; k < parts.length; k++) {
-    const p = parts[k];
-    const bits = (words[i + 1 + p.word] >>> p.lo) & ((1 << p.width) - 1);
-    v += bits * scale;
-    scale *= 2 ** p.width;
-  }
+  for (let k = 0; k < flat.length; k += 4) v += ((words[i + flat[k]] >>> flat[k + 1]) & flat[k + 2]) * flat[k + 3];
   return v;
 }

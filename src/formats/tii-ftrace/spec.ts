@@ -52,6 +52,8 @@ export interface TiiSpecInput {
 export interface FieldSpec {
   name: string;
   parts: BitPart[];
+  /** Bit parts flattened for the hot path: [payload word, lo bit, mask, scale] × n. */
+  flat: Float64Array;
   raw?: number[];
   hex: boolean;
   bool: boolean;
@@ -139,9 +141,16 @@ function compileField(file: string, path: string, f: FieldSpecInput, payloadWord
       enumNames.set(Number(k), v);
     }
   }
+  const flat = new Float64Array(parts.length * 4);
+  let scale = 1;
+  parts.forEach((p, k) => {
+    flat.set([p.word + 1, p.lo, p.width === 16 ? 0xffff : (1 << p.width) - 1, scale], k * 4);
+    scale *= 2 ** p.width;
+  });
   return {
     name: f.name,
     parts,
+    flat,
     raw: f.raw ? [...f.raw] : undefined,
     hex: f.hex === true,
     bool: f.bool === true,
