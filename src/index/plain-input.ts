@@ -1,0 +1,32 @@
+import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { compressionOf, decompressTo, removeQuietly } from '../util/decompress.js';
+import { statInput } from '../util/file-source.js';
+
+/**
+ * The plain-text/binary content of an input: the file itself, or for a
+ * compressed input (.gz, detected by magic bytes) a decompressed copy made
+ * once and cached under the system temp dir, keyed by path, size and mtime.
+ * Readers then get random access and never care about compression.
+ */
+export async function plainInput(path: string, note?: (message: string) => void): Promise<string> {
+  statInput(path);
+  if (compressionOf(path) === 'none') return path;
+  const st = statSync(path);
+  const key = createHash('sha1').update(`${resolve(path)}\0${st.size}\0${st.mtimeMs}`).digest('hex').slice(0, 20);
+  const dir = join(tmpdir(), 'kscope-plain');
+  mkdirSync(dir, { recursive: true });
+  const out = join(dir, key);
+  if (existsSync(out)) return out;
+  const tmp = `${out}.tmp-${process.pid}`;
+  const problem = await decompressTo(path, tmp);
+  if (problem) note?.(problem);
+  if (statSync(tmp).size === 0 && problem) {
+    removeQuietly(tmp);
+    return tmp;
+  }
+  renameSync(tmp, out);
+  return out;
+}
