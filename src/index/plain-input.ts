@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { compressionOf, decompressTo, removeQuietly } from '../util/decompress.js';
 import { statInput } from '../util/file-source.js';
+import { UserError } from '../util/errors.js';
 
 /**
  * The plain-text/binary content of an input: the file itself, or for a
@@ -25,7 +26,7 @@ export async function plainInput(path: string, note?: (message: string) => void)
   if (problem) note?.(problem);
   if (statSync(tmp).size === 0 && problem) {
     removeQuietly(tmp);
-    return tmp;
+    throw new UserError(problem);
   }
   renameSync(tmp, out);
   return out;
