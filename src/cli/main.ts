@@ -21,9 +21,9 @@ function wantsJson(): boolean {
 }
 
 /** Runs a command, renders its result, and turns user errors into one line and a non-zero exit. */
-function run(f: () => CommandResult): void {
+async function run(f: () => CommandResult | Promise<CommandResult>): Promise<void> {
   try {
-    const r = f();
+    const r = await f();
     const json = wantsJson();
     if (r.kind === 'object') {
       process.stdout.write(json ? `${JSON.stringify(r.value)}\n` : `${r.text()}\n`);
@@ -65,4 +65,4 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   throw e;
 });
 
-program.parse();
+await program.parseAsync();

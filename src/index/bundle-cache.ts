@@ -10,6 +10,7 @@ import { detectFormat, readerById } from '../formats/registry.js';
 import { UserError } from '../util/errors.js';
 import { FileSource, statInput } from '../util/file-source.js';
 import { sampleHash, type Fingerprint } from '../util/fingerprint.js';
+import { plainInputWithProblem } from './plain-input.js';
 
 export interface IndexOptions extends ReaderOptions {
   /** Bundle directory (default `<input>.kscope`). */
@@ -66,9 +67,10 @@ export interface IndexResult {
   reader: FormatReader;
   built: boolean;
   reason: string | null;
+  /** The input itself, or its decompressed copy. */
+  plain: string;
 }
 
-/** Builds the bundle for `input` unless a valid one exists (or `force`). */
 /** Reader options that affect a build; when the user gives none, the existing bundle's are reused. */
 const BUILD_OPTIONS = ['meta', 'formatSpec', 'elf'] as const;
 
@@ -79,21 +81,27 @@ function buildOptionsOf(options: IndexOptions, existing: Manifest | null): Recor
   return given;
 }
 
-export function indexInput(input: string, options: IndexOptions, ctx: IndexContext = {}, force = false): IndexResult {
+/**
+ * Builds the bundle for `input` unless a valid one exists (or `force`).
+ * Compressed inputs are fingerprinted as given and decoded from a plain copy.
+ */
+export async function indexInput(input: string, options: IndexOptions, ctx: IndexContext = {}, force = false): Promise<IndexResult> {
   const fp = fingerprintNow(input);
+  const { path: plain, problem } = await plainInputWithProblem(input);
   const dir = resolve(options.out ?? defaultBundleDir(input));
   const existing = readManifest(dir);
   const buildOptions = buildOptionsOf(options, existing);
-  const reader = options.format ? readerById(options.format) : existing && !force && existing.input.fingerprint.sample === fp.sample ? readerById(existing.format) : detectFormat(input);
+  const reader = options.format ? readerById(options.format) : existing && !force && existing.input.fingerprint.sample === fp.sample ? readerById(existing.format) : detectFormat(plain);
   const optKey = reader.optionsKey(buildOptions, input);
   const reason = force ? 'rebuild requested' : staleReason(existing, input, fp, reader, optKey);
-  if (!reason && existing) return { dir, manifest: existing, reader, built: false, reason: null };
+  if (!reason && existing) return { dir, manifest: existing, reader, built: false, reason: null, plain };
   if (existing) ctx.note?.(`rebuilding ${dir}: ${reason}`);
   if (existsSync(dir) && !isBundleDir(dir) && statSync(dir).isDirectory()) {
     throw new UserError(`${dir}: exists and is not a kscope bundle; choose another -o`);
   }
   const diagnostics = new DiagnosticLog();
-  const result = reader.build(input, buildOptions, { diagnostics, progress: ctx.progress });
+  if (problem) diagnostics.add({ code: 'DECOMPRESS_TRUNCATED', severity: 'warning', file: input, message: problem.replace(/^[^:]*: /, '') });
+  const result = reader.build(plain, buildOptions, { name: input, diagnostics, progress: ctx.progress });
   const manifest: Omit<Manifest, 'columns'> = {
     kscope: 'bundle',
     version: BUNDLE_VERSION,
@@ -113,7 +121,7 @@ export function indexInput(input: string, options: IndexOptions, ctx: IndexConte
   }
   const written = readManifest(dir);
   if (!written) throw new UserError(`${dir}: bundle was written but cannot be read back`);
-  return { dir, manifest: written, reader, built: true, reason };
+  return { dir, manifest: written, reader, built: true, reason, plain };
 }
 
 export interface Opened {
@@ -128,7 +136,7 @@ export interface Opened {
  * reused and a stale one rebuilt; given a bundle, its input is checked the
  * same way before anything is trusted.
  */
-export function openForQuery(path: string, options: IndexOptions & { stream?: string }, ctx: IndexContext = {}): Opened {
+export async function openForQuery(path: string, options: IndexOptions & { stream?: string }, ctx: IndexContext = {}): Promise<Opened> {
   let input = path;
   let opts = options;
   if (existsSync(path) && statSync(path).isDirectory()) {
@@ -139,7 +147,7 @@ export function openForQuery(path: string, options: IndexOptions & { stream?: st
     if (!existsSync(input)) throw new UserError(`${path}: the bundle's input ${input} is gone; queries need it`);
     opts = { ...options, out: path };
   }
-  const r = indexInput(input, opts, ctx);
+  const r = await indexInput(input, opts, ctx);
   const bundle = new Bundle(r.dir, r.manifest);
-  return { source: r.reader.open(bundle, input, options.stream), bundle, reader: r.reader, input };
+  return { source: r.reader.open(bundle, r.plain, options.stream), bundle, reader: r.reader, input };
 }

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -13,14 +13,19 @@ import { UserError } from '../util/errors.js';
  * Readers then get random access and never care about compression.
  */
 export async function plainInput(path: string, note?: (message: string) => void): Promise<string> {
+  return (await plainInputWithProblem(path, note)).path;
+}
+
+/** As plainInput, also returning the decompression problem (kept beside the cached copy so later runs see it too). */
+export async function plainInputWithProblem(path: string, note?: (message: string) => void): Promise<{ path: string; problem: string | null }> {
   statInput(path);
-  if (compressionOf(path) === 'none') return path;
+  if (compressionOf(path) === 'none') return { path, problem: null };
   const st = statSync(path);
   const key = createHash('sha1').update(`${resolve(path)}\0${st.size}\0${st.mtimeMs}`).digest('hex').slice(0, 20);
   const dir = join(tmpdir(), 'kscope-plain');
   mkdirSync(dir, { recursive: true });
   const out = join(dir, key);
-  if (existsSync(out)) return out;
+  if (existsSync(out)) return { path: out, problem: existsSync(`${out}.problem`) ? readFileSync(`${out}.problem`, 'utf8') : null };
   const tmp = `${out}.tmp-${process.pid}`;
   const problem = await decompressTo(path, tmp);
   if (problem) note?.(problem);
@@ -28,6 +33,7 @@ export async function plainInput(path: string, note?: (message: string) => void)
     removeQuietly(tmp);
     throw new UserError(problem);
   }
+  if (problem) writeFileSync(`${out}.problem`, problem);
   renameSync(tmp, out);
-  return out;
+  return { path: out, problem };
 }

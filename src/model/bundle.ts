@@ -6,7 +6,7 @@ import type { Fingerprint } from '../util/fingerprint.js';
 import type { Diagnostic } from './diagnostics.js';
 
 /** Bumped whenever the on-disk layout changes; older bundles are rebuilt, newer ones refused. */
-export const BUNDLE_VERSION = 1;
+export const BUNDLE_VERSION = 2;
 export const MANIFEST = 'manifest.json';
 
 export type Column = Uint32Array | Int16Array | Uint16Array | Float64Array | Uint8Array;

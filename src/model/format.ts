@@ -6,6 +6,8 @@ import type { EventSource } from './source.js';
 export type ReaderOptions = Record<string, string | undefined>;
 
 export interface BuildContext {
+  /** The input as the user named it (the file read may be a decompressed copy). */
+  name: string;
   diagnostics: DiagnosticLog;
   /** Called now and then with bytes done and total. */
   progress?: (done: number, total: number) => void;

@@ -9,7 +9,7 @@ function int(v: string, what: string, min = 0): number {
   return Number(v);
 }
 
-export function register(program: Command, run: (f: () => CommandResult) => void): void {
+export function register(program: Command, run: (f: () => CommandResult | Promise<CommandResult>) => void): void {
   addInputOptions(
     program
       .command('event')
@@ -19,10 +19,10 @@ export function register(program: Command, run: (f: () => CommandResult) => void
   )
     .option('--context <k>', 'events to show either side', '0')
     .action((input: string, nArg: string, opts: InputOptions & { context: string }) =>
-      run(() => {
+      run(async () => {
         const n = int(nArg, 'N');
         const k = int(opts.context, '--context');
-        const o = openForQuery(input, opts, indexContext());
+        const o = await openForQuery(input, opts, indexContext());
         const src = o.source;
         if (n >= src.count) {
           src.close();

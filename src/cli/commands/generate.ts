@@ -5,7 +5,7 @@ import { consoleLog, dumpLines, generateTii, metaJson } from '../../gen/tii-gene
 import { UserError } from '../../util/errors.js';
 import type { CommandResult } from '../context.js';
 
-export function register(program: Command, run: (f: () => CommandResult) => void): void {
+export function register(program: Command, run: (f: () => CommandResult | Promise<CommandResult>) => void): void {
   program
     .command('generate')
     .argument('<kind>', 'what to generate: tii')
@@ -17,7 +17,7 @@ export function register(program: Command, run: (f: () => CommandResult) => void
     .option('--no-console', 'skip the console log')
     .option('--json', 'machine-readable output')
     .action((kind: string, opts: { out: string; words: string; seed: string; dumpVersion: string; console: boolean }) =>
-      run(() => {
+      run(async () => {
         if (kind !== 'tii') throw new UserError(`generate: unknown kind "${kind}"; known: tii`);
         const words = Number(opts.words);
         if (!Number.isInteger(words) || words < 0) throw new UserError(`--words must be a non-negative integer, got "${opts.words}"`);

@@ -4,13 +4,13 @@ import { readerById } from '../../formats/registry.js';
 import { Bundle } from '../../model/bundle.js';
 import { addInputOptions, diagnosticsText, indexContext, type CommandResult, type InputOptions } from '../context.js';
 
-export function register(program: Command, run: (f: () => CommandResult) => void): void {
+export function register(program: Command, run: (f: () => CommandResult | Promise<CommandResult>) => void): void {
   addInputOptions(program.command('index').argument('<input>', 'trace, dump or log to index').description('decode the input and build its on-disk index (a bundle)'))
     .option('--force', 'rebuild even if a valid bundle exists')
     .action((input: string, opts: InputOptions & { force?: boolean }) =>
-      run(() => {
+      run(async () => {
         const t0 = performance.now();
-        const r = indexInput(input, opts, indexContext(), opts.force === true);
+        const r = await indexInput(input, opts, indexContext(), opts.force === true);
         const ms = performance.now() - t0;
         const reader = readerById(r.manifest.format);
         const bundle = new Bundle(r.dir, r.manifest);

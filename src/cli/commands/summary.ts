@@ -35,11 +35,11 @@ export function summaryText(s: Summary): string {
   return out.join('\n');
 }
 
-export function register(program: Command, run: (f: () => CommandResult) => void): void {
+export function register(program: Command, run: (f: () => CommandResult | Promise<CommandResult>) => void): void {
   addInputOptions(program.command('summary').argument('<input>', 'input file or bundle').description('counts per event type, context, notes and warnings'))
     .action((input: string, opts: InputOptions) =>
-      run(() => {
-        const o = openForQuery(input, opts, indexContext());
+      run(async () => {
+        const o = await openForQuery(input, opts, indexContext());
         const s = o.source.summary();
         o.source.close();
         return { kind: 'object', value: s, text: () => summaryText(s), exitCode: s.events === 0 ? 1 : 0 };

@@ -289,6 +289,7 @@ function streamColumns(prefix: string, spec: CompiledSpec, sc: TiiScanner, colum
 /** Indexes a raw `ftrace.bin`: one streaming pass in 16 MiB chunks. */
 export function buildFromBin(
   path: string,
+  name: string,
   spec: CompiledSpec,
   meta: TiiMeta,
   naming: FunctionNaming,
@@ -328,29 +329,29 @@ export function buildFromBin(
       const last = Buffer.alloc(1);
       readSync(fd, last, 0, 1, size - 1);
       crc = crc32(last, crc);
-      diags.add({ code: 'ODD_LENGTH', severity: 'warning', file: path, offset: size - 1, unit: 'byte', message: `file has an odd length (${size} bytes); the last byte is not part of a 16-bit word and was ignored` });
+      diags.add({ code: 'ODD_LENGTH', severity: 'warning', file: name, offset: size - 1, unit: 'byte', message: `file has an odd length (${size} bytes); the last byte is not part of a 16-bit word and was ignored` });
     }
   } finally {
     closeSync(fd);
   }
   sc.finish();
-  reportCutOff(spec, buf.subarray(0, carry), base, path, diags, 'end of file');
+  reportCutOff(spec, buf.subarray(0, carry), base, name, diags, 'end of file');
   const words = size >> 1;
   if (sc.events === 0) {
-    diags.add({ code: 'NO_EVENTS', severity: 'error', file: path, offset: 0, unit: 'word', message: 'no complete event found' });
+    diags.add({ code: 'NO_EVENTS', severity: 'error', file: name, offset: 0, unit: 'word', message: 'no complete event found' });
   }
   const columns: Record<string, Column> = {};
   const postings = streamColumns('s0.', spec, sc, columns);
   const warnings = diags.list();
   const stream: TiiStream = {
     id: 's0',
-    label: path,
+    label: name,
     origin: { kind: 'bin' },
     words,
     events: sc.events,
     checkpoints: sc.cpOffset.length,
     postings,
-    summary: summarize(spec, sc, path, words, meta, naming, warnings),
+    summary: summarize(spec, sc, name, words, meta, naming, warnings),
   };
   const data: TiiData = { spec: spec.source, streams: [stream] };
   return { data, columns, files: { 'functions.json': JSON.stringify(naming.table) }, crc32: crc };
@@ -359,6 +360,7 @@ export function buildFromBin(
 /** Indexes every BINARY TRANSFER dump of a console log; each becomes a stream `s<k>`. */
 export function buildFromConsole(
   path: string,
+  name: string,
   spec: CompiledSpec,
   elf: string | undefined,
   diags: DiagnosticLog,
@@ -374,7 +376,7 @@ export function buildFromConsole(
     }
     current = null;
   };
-  const { dumps } = scanConsoleDumps(path, diags, (dump, words) => {
+  const { dumps } = scanConsoleDumps(path, name, diags, (dump, words) => {
     if (dump !== current) {
       close();
       current = dump;
@@ -385,7 +387,7 @@ export function buildFromConsole(
   });
   close();
   if (dumps.length === 0) {
-    diags.add({ code: 'NO_DUMP', severity: 'error', file: path, line: 1, message: `no "=== BINARY TRANSFER START ===" dump found in this console log` });
+    diags.add({ code: 'NO_DUMP', severity: 'error', file: name, line: 1, message: `no "=== BINARY TRANSFER START ===" dump found in this console log` });
   }
   const columns: Record<string, Column> = {};
   const files: Record<string, string> = {};
@@ -396,7 +398,7 @@ export function buildFromConsole(
     let id: string | null = null;
     if (f) {
       id = `s${streams.length}`;
-      reportCutOff(spec, f.feeder.leftover(), f.feeder.base, path, diags, `dump ${d.number} (line ${d.startLine})`);
+      reportCutOff(spec, f.feeder.leftover(), f.feeder.base, name, diags, `dump ${d.number} (line ${d.startLine})`);
       const naming = nameFunctions(d.meta.dictionary, elf);
       files[`${id}.functions.json`] = JSON.stringify(naming.table);
       const prefix = `${id}.`;
@@ -405,9 +407,9 @@ export function buildFromConsole(
       const all = diags.list();
       const warnings = all.filter((w) => w.line === undefined || (w.line >= d.startLine && w.line <= d.endLine));
       if (d.checksum !== undefined && parseInt(d.checksum, 16) !== d.crc32 && d.complete) {
-        warnings.push({ code: 'CHECKSUM_MISMATCH', severity: 'info', file: path, line: d.endLine, message: `dump ${d.number}: CHECKSUM ${d.checksum} is not the crc32 of the data (${d.crc32.toString(16)}); the kernel's algorithm is unpublished, so this is only a hint` });
+        warnings.push({ code: 'CHECKSUM_MISMATCH', severity: 'info', file: name, line: d.endLine, message: `dump ${d.number}: CHECKSUM ${d.checksum} is not the crc32 of the data (${d.crc32.toString(16)}); the kernel's algorithm is unpublished, so this is only a hint` });
       }
-      const summary = summarize(spec, f.sc, `${path} dump ${d.number} (lines ${d.startLine}-${d.endLine})`, d.words, d.meta, naming, warnings);
+      const summary = summarize(spec, f.sc, `${name} dump ${d.number} (lines ${d.startLine}-${d.endLine})`, d.words, d.meta, naming, warnings);
       streams.push({
         id,
         label: `dump ${d.number} (lines ${d.startLine}-${d.endLine})`,
@@ -422,7 +424,7 @@ export function buildFromConsole(
     dumpRows.push({ number: d.number, type: d.type, version: d.version, startLine: d.startLine, endLine: d.endLine, complete: d.complete, words: d.words, stream: id });
   }
   if (dumps.length > 0 && streams.length === 0) {
-    diags.add({ code: 'NO_EVENTS', severity: 'error', file: path, line: dumps[0].startLine, message: 'no dump in this log holds decodable FTRACE_STREAM data' });
+    diags.add({ code: 'NO_EVENTS', severity: 'error', file: name, line: dumps[0].startLine, message: 'no dump in this log holds decodable FTRACE_STREAM data' });
   }
   return { data: { spec: spec.source, streams, dumps: dumpRows } satisfies TiiData, columns, files };
 }

@@ -102,6 +102,7 @@ type State = 'outside' | 'header' | 'dict' | 'data' | 'trailer' | 'skip';
  */
 export function scanConsoleDumps(
   path: string,
+  name: string,
   diags: DiagnosticLog,
   onWords: (dump: DumpInfo, words: Uint16Array) => void,
 ): { dumps: DumpInfo[]; lines: number } {
@@ -113,7 +114,7 @@ export function scanConsoleDumps(
   let oddByte = 0;
 
   const warn = (code: string, line: number, message: string, severity: 'warning' | 'error' = 'warning') =>
-    diags.add({ code, severity, file: path, line, message });
+    diags.add({ code, severity, file: name, line, message });
 
   const finishBlock = (line: number): boolean => {
     if (!cur || !dump) return true;

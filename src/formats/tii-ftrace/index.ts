@@ -8,6 +8,7 @@ import { buildFromBin, buildFromConsole, nameFunctions, type TiiData } from './b
 import { START_MARK } from './dump.js';
 import { emptyMeta, findMetaBeside, readMetaFile } from './meta.js';
 import { TiiSource } from './source.js';
+import { EmptySource } from '../../model/empty-source.js';
 import { compileSpec, loadSpec } from './spec.js';
 
 export { DEFAULT_TII_SPEC } from './default-spec.js';
@@ -35,7 +36,10 @@ function isText(head: Buffer): boolean {
 
 function streamOf(bundle: Bundle, want: string | undefined) {
   const data = bundle.manifest.data as TiiData;
-  if (data.streams.length === 0) throw new UserError(`${bundle.manifest.input.path}: no decodable trace stream was found (see kscope summary for why)`);
+  if (data.streams.length === 0) {
+    if (want !== undefined) throw new UserError(`${bundle.manifest.input.path}: holds no decodable trace stream`);
+    return null;
+  }
   if (want === undefined) return data.streams[0];
   const byDump = /^\d+$/.test(want) ? data.streams.find((s) => s.origin.dump === Number(want)) : undefined;
   const s = byDump ?? data.streams.find((x) => x.id === want);
@@ -63,15 +67,17 @@ export const tiiFtraceBin: FormatReader = {
     const spec = loadSpec(options.formatSpec);
     const metaPath = options.meta ?? findMetaBeside(path);
     const meta = metaPath ? readMetaFile(metaPath) : emptyMeta();
-    if (!metaPath) ctx.diagnostics.add({ code: 'NO_META', severity: 'info', file: path, message: 'no ftrace.meta beside the stream (or --meta): function ids are shown without addresses' });
-    return buildFromBin(path, spec, meta, nameFunctions(meta.dictionary, options.elf), ctx.diagnostics, ctx.progress);
+    if (!metaPath) ctx.diagnostics.add({ code: 'NO_META', severity: 'info', file: ctx.name, message: 'no ftrace.meta beside the stream (or --meta): function ids are shown without addresses' });
+    return buildFromBin(path, ctx.name, spec, meta, nameFunctions(meta.dictionary, options.elf), ctx.diagnostics, ctx.progress);
   },
   streams(bundle) {
     return (bundle.manifest.data as TiiData).streams.map((s) => ({ id: s.id, label: s.label, events: s.events }));
   },
   open(bundle, path, stream) {
     const data = bundle.manifest.data as TiiData;
-    return new TiiSource(bundle, compileSpec(data.spec, `${bundle.dir}/manifest.json`), streamOf(bundle, stream), path);
+    const s = streamOf(bundle, stream);
+    if (!s) return new EmptySource(bundle.manifest.input.path, 'tii-ftrace', bundle.manifest.diagnostics);
+    return new TiiSource(bundle, compileSpec(data.spec, `${bundle.dir}/manifest.json`), s, path);
   },
 };
 
@@ -88,7 +94,7 @@ export const tiiFtraceConsole: FormatReader = {
     return { spec: specKey(options), elf: fileKey(options.elf) };
   },
   build(path, options, ctx) {
-    return buildFromConsole(path, loadSpec(options.formatSpec), options.elf, ctx.diagnostics);
+    return buildFromConsole(path, ctx.name, loadSpec(options.formatSpec), options.elf, ctx.diagnostics);
   },
   streams: tiiFtraceBin.streams,
   open: tiiFtraceBin.open,

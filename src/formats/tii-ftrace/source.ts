@@ -108,8 +108,10 @@ export class TiiSource implements EventSource {
       const span = this.checkpointSpan(k, k2);
       const words = this.words.read(span.start, span.end - span.start + this.spec.maxLen);
       let stop = false;
+      // The read runs maxLen words past the window, so stop at its last event: the next window starts there.
+      const windowEnd = Math.min(to, k2 * CHECKPOINT_EVERY);
       walkEvents(this.spec, words, 0, k * CHECKPOINT_EVERY, span.ctx, (i, t, index, vmid) => {
-        if (index >= to) return false;
+        if (index >= windowEnd) return false;
         if (index < from || (only >= 0 && t !== only)) return true;
         if (!visit(decodeEvent(this.spec, words, i, index, span.start + i, vmid, names))) {
           stop = true;
