@@ -1,44 +1,53 @@
-/** Append-only typed arrays that double when full: columns built without one object per event. */
-export class U32List {
-  data: Uint32Array;
+type Typed = Uint32Array | Int16Array | Float64Array | Uint8Array | Uint16Array;
+type Ctor<T extends Typed> = { new (n: number): T };
+
+/** Append-only typed array that doubles when full: a column built without one object per event. */
+class Growable<T extends Typed> {
+  data: T;
   length = 0;
-  constructor(capacity = 1024) {
-    this.data = new Uint32Array(capacity);
+  constructor(
+    private readonly ctor: Ctor<T>,
+    capacity: number,
+  ) {
+    this.data = new ctor(capacity);
   }
   push(v: number): void {
     if (this.length === this.data.length) {
-      const next = new Uint32Array(this.data.length * 2);
+      const next = new this.ctor(this.data.length * 2);
       next.set(this.data);
       this.data = next;
     }
     this.data[this.length++] = v;
   }
-  pop(): void {
-    if (this.length > 0) this.length--;
+  /** The last pushed value, when there is one. */
+  last(): number {
+    return this.data[this.length - 1];
   }
-  toArray(): Uint32Array {
-    return this.data.subarray(0, this.length);
+  setLast(v: number): void {
+    this.data[this.length - 1] = v;
+  }
+  toArray(): T {
+    return this.data.subarray(0, this.length) as T;
   }
 }
 
-export class I16List {
-  data: Int16Array;
-  length = 0;
+export class U32List extends Growable<Uint32Array> {
   constructor(capacity = 1024) {
-    this.data = new Int16Array(capacity);
+    super(Uint32Array, capacity);
   }
-  push(v: number): void {
-    if (this.length === this.data.length) {
-      const next = new Int16Array(this.data.length * 2);
-      next.set(this.data);
-      this.data = next;
-    }
-    this.data[this.length++] = v;
+}
+export class I16List extends Growable<Int16Array> {
+  constructor(capacity = 1024) {
+    super(Int16Array, capacity);
   }
-  pop(): void {
-    if (this.length > 0) this.length--;
+}
+export class F64List extends Growable<Float64Array> {
+  constructor(capacity = 1024) {
+    super(Float64Array, capacity);
   }
-  toArray(): Int16Array {
-    return this.data.subarray(0, this.length);
+}
+export class U8List extends Growable<Uint8Array> {
+  constructor(capacity = 1024) {
+    super(Uint8Array, capacity);
   }
 }

@@ -1,19 +1,25 @@
 import { forEachChunk } from './file-source.js';
 
+/** Lines longer than this are delivered in pieces (same line number) so memory stays bounded. */
+export const MAX_LINE_BYTES = 1 << 20;
+
 /**
- * Calls `onLine(buf, start, end, lineNo, byteOffset)` for every line of a file,
- * streaming in chunks. `end` excludes the newline and a trailing CR. The
- * buffer is reused: copy what you keep. A line longer than the chunk is
- * still delivered whole (the carry grows).
+ * Calls `onLine(buf, start, end, lineNo, byteOffset, piece)` for every line of
+ * a file, streaming in chunks. `end` excludes the newline and a trailing CR.
+ * The buffer is reused: copy what you keep. A line longer than MAX_LINE_BYTES
+ * arrives in pieces with the same line number and `piece` = 1, 2, … (0 for a
+ * whole line).
  */
 export function forEachLine(
   path: string,
-  onLine: (buf: Buffer, start: number, end: number, lineNo: number, byteOffset: number) => void,
+  onLine: (buf: Buffer, start: number, end: number, lineNo: number, byteOffset: number, piece: number) => void,
   chunkBytes = 4 << 20,
-): { lines: number; bytes: number } {
+): { lines: number; bytes: number; longLines: number } {
   let carry: Buffer | null = null;
   let carryPos = 0;
   let lineNo = 0;
+  let piece = 0;
+  let longLines = 0;
   const bytes = forEachChunk(path, chunkBytes, (chunk, pos) => {
     let buf = chunk;
     let base = pos;
@@ -27,8 +33,18 @@ export function forEachLine(
       const nl = buf.indexOf(10, s);
       if (nl < 0) break;
       const e = nl > s && buf[nl - 1] === 13 ? nl - 1 : nl;
-      onLine(buf, s, e, ++lineNo, base + s);
+      if (piece > 0) onLine(buf, s, e, lineNo, base + s, ++piece);
+      else onLine(buf, s, e, ++lineNo, base + s, 0);
+      piece = 0;
       s = nl + 1;
+    }
+    if (buf.length - s > MAX_LINE_BYTES) {
+      // No newline in sight: hand over what we have as a piece of a long line.
+      if (piece === 0) {
+        longLines++;
+        onLine(buf, s, buf.length, ++lineNo, base + s, ++piece);
+      } else onLine(buf, s, buf.length, lineNo, base + s, ++piece);
+      s = buf.length;
     }
     if (s < buf.length) {
       carry = Buffer.from(buf.subarray(s));
@@ -38,7 +54,8 @@ export function forEachLine(
   if (carry) {
     const b: Buffer = carry;
     const e = b.length > 0 && b[b.length - 1] === 13 ? b.length - 1 : b.length;
-    onLine(b, 0, e, ++lineNo, carryPos);
+    if (piece > 0) onLine(b, 0, e, lineNo, carryPos, ++piece);
+    else onLine(b, 0, e, ++lineNo, carryPos, 0);
   }
-  return { lines: lineNo, bytes };
+  return { lines: lineNo, bytes, longLines };
 }

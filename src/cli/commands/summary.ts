@@ -12,6 +12,17 @@ export function summaryText(s: Summary): string {
   const w = Math.max(...types.map(([k]) => k.length), 4);
   out.push('  types:');
   for (const [k, v] of types) out.push(`    ${k.padEnd(w)}  ${n(v).padStart(14)}`);
+  const cpus = s.cpus as Record<string, number> | undefined;
+  if (cpus && Object.keys(cpus).length) out.push(`  per CPU: ${Object.entries(cpus).map(([k, v]) => `cpu${k}=${n(v)}`).join(' ')}`);
+  const time = s.time as { first: number; last: number } | null | undefined;
+  if (time) out.push(`  time: ${time.first} .. ${time.last}${s.ts_unit ? ` ${String(s.ts_unit)}` : ''}`);
+  const subs = s.subsystems as Record<string, number> | undefined;
+  if (subs && Object.keys(subs).length) out.push(`  top subsystems: ${Object.entries(subs).slice(0, 10).map(([k, v]) => `${k} (${n(v)})`).join(', ')}`);
+  const shown = new Set(['format', 'source', 'events', 'words', 'types', 'cpus', 'time', 'subsystems', 'warnings', 'notes', 'vmids', 'fields', 'kernel', 'never_fired', 'unknown_markers', 'functions', 'dictionary', 'meta', 'ts_unit']);
+  for (const [k, v] of Object.entries(s)) {
+    if (shown.has(k) || v === null || typeof v === 'object') continue;
+    out.push(`  ${k.replace(/_/g, ' ')}: ${typeof v === 'number' ? n(v) : String(v)}`);
+  }
   const vm = s.vmids as Record<string, { switches: number; events: number }> | undefined;
   if (vm && Object.keys(vm).length) {
     out.push('  VMIDs (events in context, switches to it):');

@@ -1,4 +1,5 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Bundle } from '../../model/bundle.js';
 import type { FormatReader, ReaderOptions } from '../../model/format.js';
 import { UserError } from '../../util/errors.js';
@@ -20,7 +21,8 @@ export { START_MARK, END_MARK } from './dump.js';
 function fileKey(path: string | undefined): string | null {
   if (!path) return null;
   const st = statInput(path);
-  return `${path}@${fingerprintOf(path, st.mtimeMs).sample}`;
+  // Absolute, so the same sidecar named from another cwd (or via the bundle's stored input path) keeps the same key.
+  return `${resolve(path)}@${fingerprintOf(path, st.mtimeMs).sample}`;
 }
 
 function specKey(options: ReaderOptions): string {
@@ -110,7 +112,8 @@ export function containsDump(path: string): boolean {
     for (let pos = 0; pos < size; pos += buf.length - mark.length) {
       const n = readSync(fd, buf, 0, buf.length, pos);
       if (buf.subarray(0, n).includes(mark)) return true;
-      if (n < buf.length) break;
+      // Stop at the end of the file; a file shorter than the mark would otherwise step backwards.
+      if (n < buf.length || pos + n >= size) break;
     }
     return false;
   } finally {

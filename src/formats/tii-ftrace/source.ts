@@ -150,7 +150,7 @@ export class TiiSource implements EventSource {
       const m = this.spec.markers.findIndex((x) => x.label.toUpperCase() === want);
       if (m >= 0) t = m + 4;
     }
-    if (t < 0) throw new UserError(`unknown event type ${type}; this stream has: ${this.spec.typeNames.join(', ')}`);
+    if (t < 0) throw new UserError(`${this.stream.summary.source}: unknown event type ${type}; this stream has: ${this.spec.typeNames.join(', ')}`);
     return t;
   }
 
