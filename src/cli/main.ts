@@ -7,6 +7,7 @@ import { register as registerSummary } from './commands/summary.js';
 import { register as registerEvent } from './commands/event.js';
 import { register as registerFilter } from './commands/filter.js';
 import { register as registerGenerate } from './commands/generate.js';
+import { register as registerLog } from './commands/log.js';
 
 const program = new Command();
 program
@@ -35,6 +36,7 @@ async function run(f: () => CommandResult | Promise<CommandResult>): Promise<voi
         buf = [];
       };
       r.each((value, text) => {
+        if (json && value === null) return;
         buf.push(json ? JSON.stringify(value) : text);
         if (buf.length >= 4096) flush();
       });
@@ -57,6 +59,7 @@ registerIndex(program, run);
 registerSummary(program, run);
 registerEvent(program, run);
 registerFilter(program, run);
+registerLog(program, run);
 registerGenerate(program, run);
 
 // EPIPE when piped into `head`: stop quietly.

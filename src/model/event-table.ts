@@ -26,8 +26,21 @@ export function newScratch(): RowScratch {
   return { type: 0, ts: NaN, cpu: -1, sub: '', aux: NaN };
 }
 
-/** Column names of an event table, under a prefix (one table per stream). */
-const COLS = ['line', 'offset', 'length', 'type', 'ts', 'cpu', 'sub', 'aux'] as const;
+/** An event table built over part of an input (by a worker), to be concatenated in order. */
+export interface TablePart {
+  line: Uint32Array;
+  offset: Float64Array;
+  length: Uint32Array;
+  type: Uint8Array;
+  ts: Float64Array;
+  cpu: Int16Array;
+  sub: Uint32Array;
+  aux: Float64Array;
+  subNames: string[];
+}
+
+/** Value a column holds when an event has none; a column of nothing else is not stored. */
+const DEFAULTS: Record<string, number> = { ts: NaN, cpu: -1, sub: 0, aux: NaN };
 
 /**
  * Builds a columnar event table: per event the 1-based line (0 for binary),
@@ -82,18 +95,63 @@ export class EventTableBuilder {
     this.length.setLast(endOffset - this.offset.last());
   }
 
-  /** Columns for the bundle under `prefix`, plus per-type postings. */
-  columns(prefix: string): Record<string, Column> {
-    const out: Record<string, Column> = {
-      [`${prefix}line`]: this.line.toArray(),
-      [`${prefix}offset`]: this.offset.toArray(),
-      [`${prefix}length`]: this.length.toArray(),
-      [`${prefix}type`]: this.type.toArray(),
-      [`${prefix}ts`]: this.ts.toArray(),
-      [`${prefix}cpu`]: this.cpu.toArray(),
-      [`${prefix}sub`]: this.sub.toArray(),
-      [`${prefix}aux`]: this.aux.toArray(),
+  /** This table's columns, for transfer from a worker. */
+  toPart(): TablePart {
+    return {
+      line: this.line.toArray(),
+      offset: this.offset.toArray(),
+      length: this.length.toArray(),
+      type: this.type.toArray(),
+      ts: this.ts.toArray(),
+      cpu: this.cpu.toArray(),
+      sub: this.sub.toArray(),
+      aux: this.aux.toArray(),
+      subNames: this.subNames,
     };
+  }
+
+  /** Appends a part built over the next range of the input; its lines are renumbered after `lineBase`. */
+  append(part: TablePart, lineBase: number): void {
+    const remap = part.subNames.map((name) => {
+      let id = this.subIds.get(name);
+      if (id === undefined) {
+        id = this.subNames.length;
+        this.subIds.set(name, id);
+        this.subNames.push(name);
+      }
+      return id;
+    });
+    this.line.pushAll(part.line, lineBase);
+    this.offset.pushAll(part.offset);
+    this.length.pushAll(part.length);
+    this.type.pushAll(part.type);
+    this.ts.pushAll(part.ts);
+    this.cpu.pushAll(part.cpu);
+    this.aux.pushAll(part.aux);
+    const identity = remap.every((id, k) => id === k);
+    if (identity) this.sub.pushAll(part.sub);
+    else for (let i = 0; i < part.sub.length; i++) this.sub.push(remap[part.sub[i]]);
+    for (let i = 0; i < part.type.length; i++) this.counts[part.type[i]]++;
+  }
+
+  /** Columns for the bundle under `prefix`, plus per-type postings. Columns holding only their default are left out. */
+  columns(prefix: string): Record<string, Column> {
+    const all: Record<string, Column> = {
+      line: this.line.toArray(),
+      offset: this.offset.toArray(),
+      length: this.length.toArray(),
+      type: this.type.toArray(),
+      ts: this.ts.toArray(),
+      cpu: this.cpu.toArray(),
+      sub: this.sub.toArray(),
+      aux: this.aux.toArray(),
+    };
+    const out: Record<string, Column> = {};
+    for (const [name, col] of Object.entries(all)) {
+      const d = DEFAULTS[name];
+      if (d !== undefined && onlyValue(col, d)) continue;
+      out[`${prefix}${name}`] = col;
+    }
     // Postings by counting sort: one u32 per event in all.
     const types = this.type.toArray();
     const start = new Uint32Array(this.typeNames.length + 1);
@@ -138,6 +196,15 @@ export class EventTableBuilder {
       .forEach((k) => (subsystems[this.subNames[k]] = subCounts[k]));
     return { types, cpus, time: first <= last ? { first, last } : null, subsystems };
   }
+}
+
+function onlyValue(col: Column, v: number): boolean {
+  if (v !== v) {
+    for (let i = 0; i < col.length; i++) if (col[i] === col[i]) return false;
+    return true;
+  }
+  for (let i = 0; i < col.length; i++) if (col[i] !== v) return false;
+  return true;
 }
 
 /** What the manifest holds for one event table. */
@@ -189,10 +256,10 @@ export class TableSource implements EventSource {
     const off = b.slice<Float64Array>(`${p}offset`, from, n);
     const len = b.slice<Uint32Array>(`${p}length`, from, n);
     const type = b.slice<Uint8Array>(`${p}type`, from, n);
-    const ts = b.slice<Float64Array>(`${p}ts`, from, n);
-    const cpu = b.slice<Int16Array>(`${p}cpu`, from, n);
-    const sub = b.slice<Uint32Array>(`${p}sub`, from, n);
-    const aux = b.slice<Float64Array>(`${p}aux`, from, n);
+    const ts = b.has(`${p}ts`) ? b.slice<Float64Array>(`${p}ts`, from, n) : new Float64Array(n).fill(NaN);
+    const cpu = b.has(`${p}cpu`) ? b.slice<Int16Array>(`${p}cpu`, from, n) : new Int16Array(n).fill(-1);
+    const sub = b.has(`${p}sub`) ? b.slice<Uint32Array>(`${p}sub`, from, n) : new Uint32Array(n);
+    const aux = b.has(`${p}aux`) ? b.slice<Float64Array>(`${p}aux`, from, n) : new Float64Array(n).fill(NaN);
     const out: EventRecord[] = [];
     for (let k = 0; k < line.length; k++) out.push(this.record(from + k, line[k], off[k], len[k], type[k], ts[k], cpu[k], sub[k], aux[k]));
     return out;
@@ -269,4 +336,3 @@ export function tableSummary(
   return { format, source, events: b.size, types: s.types, cpus: s.cpus, time: s.time, subsystems: s.subsystems, warnings, ...extra };
 }
 
-export { COLS as EVENT_TABLE_COLUMNS };

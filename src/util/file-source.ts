@@ -57,18 +57,36 @@ export function forEachChunk(
   path: string,
   chunkBytes: number,
   onChunk: (chunk: Buffer, position: number) => void,
+  start = 0,
+  end = Infinity,
 ): number {
   const src = new FileSource(path);
   try {
-    const buf = Buffer.allocUnsafe(Math.min(chunkBytes, Math.max(src.size, 1)));
-    let pos = 0;
-    while (pos < src.size) {
-      const n = readSync(src.fd, buf, 0, buf.length, pos);
+    const stop = Math.min(end, src.size);
+    const buf = Buffer.allocUnsafe(Math.max(1, Math.min(chunkBytes, stop - start)));
+    let pos = start;
+    while (pos < stop) {
+      const n = readSync(src.fd, buf, 0, Math.min(buf.length, stop - pos), pos);
       if (n === 0) break;
       onChunk(buf.subarray(0, n), pos);
       pos += n;
     }
-    return pos;
+    return pos - start;
+  } finally {
+    src.close();
+  }
+}
+
+/** Byte offset of the first line that starts at or after `pos` (the file size if none). */
+export function lineStartAfter(path: string, pos: number): number {
+  const src = new FileSource(path);
+  try {
+    for (let at = pos; at < src.size; at += 64 * 1024) {
+      const buf = src.read(at, 64 * 1024);
+      const nl = buf.indexOf(10);
+      if (nl >= 0) return at + nl + 1;
+    }
+    return src.size;
   } finally {
     src.close();
   }

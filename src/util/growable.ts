@@ -19,6 +19,19 @@ class Growable<T extends Typed> {
     }
     this.data[this.length++] = v;
   }
+  /** Appends every value of `src`, plus `add` to each. */
+  pushAll(src: ArrayLike<number>, add = 0): void {
+    const need = this.length + src.length;
+    if (need > this.data.length) {
+      const next = new this.ctor(Math.max(need, this.data.length * 2));
+      next.set(this.data.subarray(0, this.length));
+      this.data = next;
+    }
+    if (add === 0) this.data.set(src as ArrayLike<number>, this.length);
+    else for (let i = 0; i < src.length; i++) this.data[this.length + i] = src[i] + add;
+    this.length = need;
+  }
+
   /** The last pushed value, when there is one. */
   last(): number {
     return this.data[this.length - 1];

@@ -8,12 +8,14 @@ export const MAX_LINE_BYTES = 1 << 20;
  * a file, streaming in chunks. `end` excludes the newline and a trailing CR.
  * The buffer is reused: copy what you keep. A line longer than MAX_LINE_BYTES
  * arrives in pieces with the same line number and `piece` = 1, 2, … (0 for a
- * whole line).
+ * whole line). With `range`, only bytes [start, end) are read and line
+ * numbers count from 1 at `start` (the caller picks `start` after a newline).
  */
 export function forEachLine(
   path: string,
   onLine: (buf: Buffer, start: number, end: number, lineNo: number, byteOffset: number, piece: number) => void,
   chunkBytes = 4 << 20,
+  range: { start: number; end: number } = { start: 0, end: Infinity },
 ): { lines: number; bytes: number; longLines: number } {
   let carry: Buffer | null = null;
   let carryPos = 0;
@@ -50,7 +52,7 @@ export function forEachLine(
       carry = Buffer.from(buf.subarray(s));
       carryPos = base + s;
     }
-  });
+  }, range.start, range.end);
   if (carry) {
     const b: Buffer = carry;
     const e = b.length > 0 && b[b.length - 1] === 13 ? b.length - 1 : b.length;

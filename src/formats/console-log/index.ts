@@ -1,7 +1,11 @@
 import type { FieldValue } from '../../model/event.js';
-import { EventTableBuilder, TableSource, newScratch, tableSummary, type RowDecoder, type RowScratch, type TableInfo } from '../../model/event-table.js';
+import { EventTableBuilder, TableSource, newScratch, tableSummary, type RowDecoder, type RowScratch, type TableInfo, type TablePart } from '../../model/event-table.js';
 import type { FormatReader } from '../../model/format.js';
+import { statSync } from 'node:fs';
 import { forEachLine } from '../../util/lines.js';
+import { lineStartAfter } from '../../util/file-source.js';
+import { startWorker } from '../../util/worker.js';
+import { DiagnosticLog, type Diagnostic } from '../../model/diagnostics.js';
 import type { LineFamily } from './family.js';
 import { breenixLog } from './families/breenix-log.js';
 import { printk } from './families/printk.js';
@@ -28,13 +32,10 @@ export function cleanLine(line: string): string {
   return line.replace(CONTROL, '');
 }
 
-function hasControl(line: string): boolean {
-  for (let i = 0; i < line.length; i++) {
-    const c = line.charCodeAt(i);
-    if (c < 32 ? c !== 9 : c === 127) return true;
-  }
-  return false;
-}
+// eslint-disable-next-line no-control-regex
+const HAS_CONTROL = /[\x00-\x08\x0b-\x1f\x7f]/;
+/** Bytes of a line that classification looks at: families match on the head only. */
+const HEAD_BYTES = 96;
 
 /** A classifier over all families: the global type of a cleaned line, 0 (LINE) when none matches. */
 function classifier(): (line: string, row: RowScratch) => number {
@@ -81,35 +82,36 @@ const decoder: RowDecoder = {
   },
 };
 
-/**
- * Serial console logs: a line index in one streaming pass, every non-blank
- * line an event classified by family (Linux printk, Breenix, seL4, generic),
- * with timestamp, CPU, level (aux) and subsystem when the line has them.
- */
-export const consoleLog: FormatReader = {
-  id: 'console-log',
-  title: 'serial console log (Linux printk, Breenix, seL4, generic)',
-  kind: 'text',
-  detect(head) {
-    if (head.length === 0) return 0;
-    let bad = 0;
-    for (const b of head) if (b === 0 || (b < 32 && b !== 9 && b !== 10 && b !== 13 && b !== 27)) bad++;
-    return bad / head.length < 0.05 ? 0.3 : 0;
-  },
-  optionsKey() {
-    return {};
-  },
-  build(path, _options, ctx) {
-    const b = new EventTableBuilder(TYPE_NAMES);
-    const row = newScratch();
-    const classify = classifier();
-    let blank = 0;
-    let junk = 0;
-    let binary = 0;
-    let dumps = 0;
-    let lastLine = 0;
-    const diags = ctx.diagnostics;
-    const { lines, longLines, bytes } = forEachLine(path, (buf, s, e, lineNo, off, piece) => {
+/** Inputs smaller than this are indexed on one thread (a worker costs ~40 ms to start). */
+export const PARALLEL_MIN_BYTES = 32 << 20;
+
+/** What one thread found over a byte range of the log; line numbers count from 1 at the range start. */
+export interface RangeResult {
+  part: TablePart;
+  lines: number;
+  blank: number;
+  junk: number;
+  binary: number;
+  dumps: number;
+  longLines: number;
+  lastLine: number;
+  diagnostics: Diagnostic[];
+}
+
+/** Classifies every line of bytes [start, end): the whole indexing work, run per thread. */
+export function scanRange(path: string, name: string, start: number, end: number, progress?: (done: number, total: number) => void): RangeResult {
+  const b = new EventTableBuilder(TYPE_NAMES);
+  const row = newScratch();
+  const classify = classifier();
+  const diags = new DiagnosticLog();
+  let blank = 0;
+  let junk = 0;
+  let binary = 0;
+  let dumps = 0;
+  let lastLine = 0;
+  const { lines, longLines } = forEachLine(
+    path,
+    (buf, s, e, lineNo, off, piece) => {
       if (s === e) {
         blank++;
         return;
@@ -118,12 +120,12 @@ export const consoleLog: FormatReader = {
         b.extendLast(off + (e - s));
         return;
       }
-      if (piece === 1) diags.add({ code: 'LONG_LINE', severity: 'warning', file: ctx.name, line: lineNo, message: `line is longer than 1 MiB; indexed as one event, classified by its first MiB` });
-      let line = buf.toString('latin1', s, e);
-      if (hasControl(line)) {
+      if (piece === 1) diags.add({ code: 'LONG_LINE', severity: 'warning', file: name, line: lineNo, message: 'line is longer than 1 MiB; indexed as one event, classified by its first MiB' });
+      let line = buf.toString('latin1', s, Math.min(e, s + HEAD_BYTES));
+      if (HAS_CONTROL.test(line)) {
         if (isBinaryJunk(line)) {
           binary++;
-          diags.add({ code: 'BINARY_JUNK', severity: 'warning', file: ctx.name, line: lineNo, message: 'binary data in a text log; kept as a LINE event' });
+          diags.add({ code: 'BINARY_JUNK', severity: 'warning', file: name, line: lineNo, message: 'binary data in a text log; kept as a LINE event' });
         }
         line = cleanLine(line);
       }
@@ -143,12 +145,61 @@ export const consoleLog: FormatReader = {
       row.type = t;
       b.add(lineNo, off, e - s, row);
       lastLine = lineNo;
-      ctx.progress?.(off, bytes);
-    });
-    if (b.size === 0) {
-      diags.add({ code: 'NO_EVENTS', severity: 'error', file: ctx.name, line: 1, message: lines === 0 ? 'file is empty' : 'no non-blank line in this log' });
+      if ((lineNo & 0xffff) === 0) progress?.(off - start, end - start);
+    },
+    4 << 20,
+    { start, end },
+  );
+  return { part: b.toPart(), lines, blank, junk, binary, dumps, longLines, lastLine, diagnostics: diags.list() };
+}
+
+/**
+ * Serial console logs: a line index in one streaming pass, every non-blank
+ * line an event classified by family (Linux printk, Breenix, seL4, generic),
+ * with timestamp, CPU, level (aux) and subsystem when the line has them.
+ */
+export const consoleLog: FormatReader = {
+  id: 'console-log',
+  title: 'serial console log (Linux printk, Breenix, seL4, generic)',
+  kind: 'text',
+  detect(head) {
+    if (head.length === 0) return 0;
+    let bad = 0;
+    for (const b of head) if (b === 0 || (b < 32 && b !== 9 && b !== 10 && b !== 13 && b !== 27)) bad++;
+    return bad / head.length < 0.05 ? 0.3 : 0;
+  },
+  optionsKey() {
+    return {};
+  },
+  build(path, _options, ctx) {
+    const size = statSync(path).size;
+    const parts: RangeResult[] = [];
+    if (size < PARALLEL_MIN_BYTES) parts.push(scanRange(path, ctx.name, 0, size, ctx.progress));
+    else {
+      // Two cores: a worker takes the second half (from a line start) while this thread does the first.
+      const mid = lineStartAfter(path, Math.floor(size / 2));
+      const pending = startWorker(new URL('./worker.js', import.meta.url), { path, name: ctx.name, start: mid, end: size });
+      parts.push(scanRange(path, ctx.name, 0, mid, ctx.progress));
+      parts.push(pending.wait() as RangeResult);
     }
-    const warnings = diags.list();
+    const b = new EventTableBuilder(TYPE_NAMES);
+    let lineBase = 0;
+    const stats = { lines: 0, blank: 0, junk: 0, binary: 0, dumps: 0, longLines: 0, lastLine: 0 };
+    for (const r of parts) {
+      b.append(r.part, lineBase);
+      for (const d of r.diagnostics) ctx.diagnostics.add(d.line !== undefined ? { ...d, line: d.line + lineBase } : d);
+      stats.blank += r.blank;
+      stats.junk += r.junk;
+      stats.binary += r.binary;
+      stats.dumps += r.dumps;
+      stats.longLines += r.longLines;
+      if (r.lastLine) stats.lastLine = r.lastLine + lineBase;
+      lineBase += r.lines;
+    }
+    stats.lines = lineBase;
+    if (b.size === 0) {
+      ctx.diagnostics.add({ code: 'NO_EVENTS', severity: 'error', file: ctx.name, line: 1, message: stats.lines === 0 ? 'file is empty' : 'no non-blank line in this log' });
+    }
     const info: TableInfo = {
       id: 't0',
       label: ctx.name,
@@ -156,14 +207,14 @@ export const consoleLog: FormatReader = {
       typeNames: TYPE_NAMES,
       subNames: b.subNames,
       tsUnit: 's',
-      summary: tableSummary(b, 'console-log', ctx.name, warnings, {
-        lines,
-        blank_lines: blank,
-        junk_prefixed_lines: junk,
-        binary_lines: binary,
-        long_lines: longLines,
-        last_event_line: lastLine,
-        tii_dumps: dumps,
+      summary: tableSummary(b, 'console-log', ctx.name, ctx.diagnostics.list(), {
+        lines: stats.lines,
+        blank_lines: stats.blank,
+        junk_prefixed_lines: stats.junk,
+        binary_lines: stats.binary,
+        long_lines: stats.longLines,
+        last_event_line: stats.lastLine,
+        tii_dumps: stats.dumps,
       }),
     };
     return { data: { tables: [info] }, columns: b.columns('t0.') };
