@@ -2,17 +2,18 @@ import type { FieldValue } from '../../model/event.js';
 import { EventTableBuilder, TableSource, newScratch, tableSummary, type RowDecoder, type RowScratch, type TableInfo, type TablePart } from '../../model/event-table.js';
 import type { FormatReader } from '../../model/format.js';
 import { statSync } from 'node:fs';
-import { forEachLine } from '../../util/lines.js';
+import { forEachLine, MAX_LINE_BYTES } from '../../util/lines.js';
 import { lineStartAfter } from '../../util/file-source.js';
 import { startWorker } from '../../util/worker.js';
 import { DiagnosticLog, type Diagnostic } from '../../model/diagnostics.js';
-import type { LineFamily } from './family.js';
+import type { LineFamily, LineMatcher } from './family.js';
 import { breenixLog } from './families/breenix-log.js';
+import { breenixTrace } from './families/breenix-trace.js';
 import { printk } from './families/printk.js';
 import { sel4 } from './families/sel4.js';
 
 /** Families in the order they are tried; the first match wins, LINE is the fallback. */
-export const FAMILIES: readonly LineFamily[] = [printk, breenixLog, sel4];
+export const FAMILIES: readonly LineFamily[] = [printk, breenixTrace, breenixLog, sel4];
 
 /** Global type table: LINE, then every family's types. */
 const TYPE_NAMES: string[] = ['LINE'];
@@ -25,7 +26,7 @@ for (const f of FAMILIES) {
 /** A marker may sit behind junk another CPU wrote into the same line (`T2T3[TEST:…]`). */
 const JUNK_PREFIX_MAX = 16;
 // eslint-disable-next-line no-control-regex
-const CONTROL = /\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g;
+const CONTROL = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b[()*+][ -~]|\x1b[ -Z\\-~]|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g;
 
 /** Removes terminal escape sequences and control bytes a serial capture picks up. */
 export function cleanLine(line: string): string {
@@ -35,11 +36,12 @@ export function cleanLine(line: string): string {
 // eslint-disable-next-line no-control-regex
 const HAS_CONTROL = /[\x00-\x08\x0b-\x1f\x7f]/;
 /** Bytes of a line that classification looks at: families match on the head only. */
-const HEAD_BYTES = 96;
+const HEAD_BYTES = 160;
+/** Heads of lines some family must see whole (it validates them to the last byte). */
+const FULL_LINE = new RegExp(FAMILIES.flatMap((f) => (f.fullLine ? [f.fullLine.source] : [])).join('|') || '(?!)');
 
 /** A classifier over all families: the global type of a cleaned line, 0 (LINE) when none matches. */
-function classifier(): (line: string, row: RowScratch) => number {
-  const matchers = FAMILIES.map((f) => f.create());
+function classifier(matchers: LineMatcher[] = FAMILIES.map((f) => f.create())): (line: string, row: RowScratch) => number {
   return (line, row) => {
     for (let f = 0; f < matchers.length; f++) {
       const t = matchers[f](line, row);
@@ -60,7 +62,7 @@ function isBinaryJunk(line: string): boolean {
     const c = line.charCodeAt(i);
     if ((c < 32 && c !== 9) || c === 127 || c === 0xfffd) bad++;
   }
-  return bad > 4 && bad * 4 > line.length;
+  return bad >= 4 && bad * 10 >= line.length;
 }
 
 const decoder: RowDecoder = {
@@ -75,7 +77,7 @@ const decoder: RowDecoder = {
         const k = line.indexOf('[', 1);
         if (k > 0 && k <= JUNK_PREFIX_MAX) at = k;
       }
-      fields = fam[0].fields(line.slice(at), fam[1]);
+      fields = fam[0].fields(line.slice(at), fam[1], row);
       if (at > 0) fields.junk_prefix = line.slice(0, at);
     }
     return { fields, text: `${row.line}: ${line}` };
@@ -96,20 +98,24 @@ export interface RangeResult {
   longLines: number;
   lastLine: number;
   diagnostics: Diagnostic[];
+  /** Each family's matcher state (`LineMatcher.state`), in FAMILIES order. */
+  states: unknown[];
 }
 
 /** Classifies every line of bytes [start, end): the whole indexing work, run per thread. */
 export function scanRange(path: string, name: string, start: number, end: number, progress?: (done: number, total: number) => void): RangeResult {
   const b = new EventTableBuilder(TYPE_NAMES);
   const row = newScratch();
-  const classify = classifier();
+  const matchers = FAMILIES.map((f) => f.create());
+  const classify = classifier(matchers);
   const diags = new DiagnosticLog();
   let blank = 0;
   let junk = 0;
   let binary = 0;
   let dumps = 0;
   let lastLine = 0;
-  const { lines, longLines } = forEachLine(
+  let longLines = 0;
+  const { lines } = forEachLine(
     path,
     (buf, s, e, lineNo, off, piece) => {
       if (s === e) {
@@ -120,8 +126,12 @@ export function scanRange(path: string, name: string, start: number, end: number
         b.extendLast(off + (e - s));
         return;
       }
-      if (piece === 1) diags.add({ code: 'LONG_LINE', severity: 'warning', file: name, line: lineNo, message: 'line is longer than 1 MiB; indexed as one event, classified by its first MiB' });
+      if (piece === 1 || e - s > MAX_LINE_BYTES) {
+        longLines++;
+        diags.add({ code: 'LONG_LINE', severity: 'warning', file: name, line: lineNo, message: 'line is longer than 1 MiB; indexed as one event' });
+      }
       let line = buf.toString('latin1', s, Math.min(e, s + HEAD_BYTES));
+      if (e - s > HEAD_BYTES && FULL_LINE.test(line)) line = buf.toString('latin1', s, e);
       if (HAS_CONTROL.test(line)) {
         if (isBinaryJunk(line)) {
           binary++;
@@ -150,7 +160,7 @@ export function scanRange(path: string, name: string, start: number, end: number
     4 << 20,
     { start, end },
   );
-  return { part: b.toPart(), lines, blank, junk, binary, dumps, longLines, lastLine, diagnostics: diags.list() };
+  return { part: b.toPart(), lines, blank, junk, binary, dumps, longLines, lastLine, diagnostics: diags.list(), states: matchers.map((m) => m.state?.()) };
 }
 
 /**
@@ -164,9 +174,10 @@ export const consoleLog: FormatReader = {
   kind: 'text',
   detect(head) {
     if (head.length === 0) return 0;
-    let bad = 0;
-    for (const b of head) if (b === 0 || (b < 32 && b !== 9 && b !== 10 && b !== 13 && b !== 27)) bad++;
-    return bad / head.length < 0.05 ? 0.3 : 0;
+    // Mostly printable: a log, even with binary junk in it (UTF-8 counts as printable).
+    let printable = 0;
+    for (const b of head) if (b >= 32 || b === 9 || b === 10 || b === 13 || b === 27) printable++;
+    return printable / head.length >= 0.75 ? 0.3 : 0;
   },
   optionsKey() {
     return {};
@@ -197,6 +208,10 @@ export const consoleLog: FormatReader = {
       lineBase += r.lines;
     }
     stats.lines = lineBase;
+    const extras: Record<string, unknown> = {};
+    FAMILIES.forEach((f, k) => {
+      if (f.summarize) Object.assign(extras, f.summarize(parts.map((r) => r.states[k])));
+    });
     if (b.size === 0) {
       ctx.diagnostics.add({ code: 'NO_EVENTS', severity: 'error', file: ctx.name, line: 1, message: stats.lines === 0 ? 'file is empty' : 'no non-blank line in this log' });
     }
@@ -215,6 +230,7 @@ export const consoleLog: FormatReader = {
         long_lines: stats.longLines,
         last_event_line: stats.lastLine,
         tii_dumps: stats.dumps,
+        ...extras,
       }),
     };
     return { data: { tables: [info] }, columns: b.columns('t0.') };

@@ -29,11 +29,12 @@ function specKey(options: ReaderOptions): string {
   return loadSpec(options.formatSpec).hash;
 }
 
+/** Mostly printable ASCII: a log, even with some binary junk in it; a word stream is not. */
 function isText(head: Buffer): boolean {
   if (head.length === 0) return false;
-  let bad = 0;
-  for (const b of head) if (b === 0 || (b < 32 && b !== 9 && b !== 10 && b !== 13 && b !== 27)) bad++;
-  return bad / head.length < 0.01;
+  let printable = 0;
+  for (const b of head) if ((b >= 32 && b < 127) || b === 9 || b === 10 || b === 13 || b === 27) printable++;
+  return printable / head.length >= 0.75;
 }
 
 function streamOf(bundle: Bundle, want: string | undefined) {
@@ -45,7 +46,7 @@ function streamOf(bundle: Bundle, want: string | undefined) {
   if (want === undefined) return data.streams[0];
   const byDump = /^\d+$/.test(want) ? data.streams.find((s) => s.origin.dump === Number(want)) : undefined;
   const s = byDump ?? data.streams.find((x) => x.id === want);
-  if (!s) throw new UserError(`no stream "${want}"; this input has: ${data.streams.map((x) => (x.origin.dump ? `${x.origin.dump} (${x.label})` : x.id)).join(', ')}`);
+  if (!s) throw new UserError(`${bundle.manifest.input.path}: no stream "${want}"; this input has: ${data.streams.map((x) => (x.origin.dump ? `${x.origin.dump} (${x.label})` : x.id)).join(', ')}`);
   return s;
 }
 
@@ -67,8 +68,14 @@ export const tiiFtraceBin: FormatReader = {
   },
   build(path, options, ctx) {
     const spec = loadSpec(options.formatSpec);
-    const metaPath = options.meta ?? findMetaBeside(path);
+    // Beside the input as the user named it: `path` may be a decompressed copy in a temp dir.
+    const metaPath = options.meta ?? findMetaBeside(ctx.name);
     const meta = metaPath ? readMetaFile(metaPath) : emptyMeta();
+    const claimed = meta.entryCount ?? (meta.rawSize !== undefined ? meta.rawSize / 2 : undefined);
+    const found = Math.floor(statInput(path).size / 2);
+    if (metaPath && claimed !== undefined && claimed !== found) {
+      ctx.diagnostics.add({ code: 'META_DISAGREES', severity: 'warning', file: metaPath, message: `says the stream holds ${claimed} words (entry_count/raw_size), ${ctx.name} holds ${found}; decoded what the stream holds` });
+    }
     if (!metaPath) ctx.diagnostics.add({ code: 'NO_META', severity: 'info', file: ctx.name, message: 'no ftrace.meta beside the stream (or --meta): function ids are shown without addresses' });
     return buildFromBin(path, ctx.name, spec, meta, nameFunctions(meta.dictionary, options.elf), ctx.diagnostics, ctx.progress);
   },

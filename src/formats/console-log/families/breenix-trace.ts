@@ -1,0 +1,737 @@
+import type { FieldValue } from '../../../model/event.js';
+import type { RowScratch } from '../../../model/event-table.js';
+import { BREENIX_UNKNOWN_LABEL, BREENIX_UNKNOWN_NAME, breenixCategory, breenixEventName, breenixEventType, breenixPackedNames, breenixTypeHex } from '../../../model/breenix-names.js';
+import type { DecodedRow, LineFamily, LineMatcher } from '../family.js';
+
+/*
+ * Breenix trace dumps on the serial console (breenix.md §1.7): `[TRACE]` ring
+ * dumps, `[COUNTER]`, `[PROVIDER]` and `[SUMMARY]` dumps, the panic dump.
+ *
+ * The dump is written with raw UART stores from several CPUs at once, so real
+ * captures hold lines with another CPU's bytes inserted anywhere
+ * (`[TRACE] CPU2 idx=747 ts=21970687 type=[T0xfESfT:pr44 …`). A line that
+ * starts like a dump line but does not parse is a TRACE_GARBLED event, never
+ * a TRACE_EVENT: an event read from a garbled line would carry made-up values.
+ * Insertions that keep the grammar intact usually land in the name or label
+ * (`thread_coneattext_elr_low32`), so those are checked against the known
+ * name and label of the type id.
+ */
+
+const TYPES = ['TRACE_EVENT', 'TRACE_META', 'TRACE_GARBLED', 'COUNTER', 'PROVIDER', 'TRACE_SUMMARY'] as const;
+const T_EVENT = 0;
+const T_META = 1;
+const T_GARBLED = 2;
+const T_COUNTER = 3;
+const T_PROVIDER = 4;
+const T_SUMMARY = 5;
+
+/** `sub` of events from a ring dump and from a latest-N dump (the latter mixes CPUs, newest first). */
+const SUB_RING = 'TRACE';
+const SUB_LATEST = 'TRACE_LATEST';
+
+const EVENT_PREFIX = '[TRACE] CPU';
+const FREQ = /^\[TRACE\] Timestamp frequency: (\d+) Hz$/;
+const BOOT_FREQ_PREFIX = '[boot] Timer frequency: ';
+const BOOT_FREQ = /^\[boot\] Timer frequency: (\d+) Hz/;
+const CPU_HEADER = /^\[TRACE\] === CPU (\d+) Buffer ===$/;
+const EVENTS_HEADER = /^\[TRACE\] Events: (\d+) \(write_idx=(\d+), dropped=(\d+)\)$/;
+const ENABLED = /^\[TRACE\] Tracing enabled: (yes|no)$/;
+const LATEST = /^\[TRACE\] === Latest (\d+) Events ===$/;
+const INVALID_CPU = /^\[TRACE\] Invalid CPU ID: (\d+)$/;
+const COUNTER = /^\[COUNTER\] ([A-Za-z0-9_]+): (\d+)(?: \((cpu\d+=\d+(?:, cpu\d+=\d+)*)\))?$/;
+const COUNTERS_REGISTERED = /^\[COUNTER\] Registered counters: (\d+)$/;
+const PROVIDER = /^\[PROVIDER\] (\S+) \(id=0x([0-9a-f]+)\): enabled=0x([0-9a-f]+)$/;
+const PROVIDERS_REGISTERED = /^\[PROVIDER\] Registered providers: (\d+)$/;
+const SUMMARY = /^\[SUMMARY\] ([A-Za-z][A-Za-z /]*): (\d+)$/;
+// The x86 logger's TRACE level (`[TRACE] kernel::x: msg`) is the breenix-log family's, not a dump line.
+const KLOG_TRACE = /^\[TRACE\]\s+[\w]+(?:::[\w]+)+: /;
+
+/** Fixed dump lines → their TRACE_META kind. */
+const FIXED_META: Record<string, string> = {
+  '[TRACE] ====== TRACE BUFFER DUMP ======': 'dump_start',
+  '[TRACE] ====== END TRACE DUMP ======': 'dump_end',
+  '[TRACE] (empty)': 'empty',
+  '[TRACE] === End Latest Events ===': 'latest_end',
+  '====== PANIC TRACE DUMP ======': 'panic_start',
+  '====== END PANIC DUMP ======': 'panic_end',
+  '[COUNTER] ====== COUNTER DUMP ======': 'counter_dump_start',
+  '[COUNTER] ====== END COUNTERS ======': 'counter_dump_end',
+  '[PROVIDER] ====== PROVIDER DUMP ======': 'provider_dump_start',
+  '[PROVIDER] ====== END PROVIDERS ======': 'provider_dump_end',
+  '[SUMMARY] ====== EVENT SUMMARY ======': 'summary_start',
+  '[SUMMARY] ====== END SUMMARY ======': 'summary_end',
+};
+
+/** Positions and values of one scanned event line; one is reused per pass. */
+export interface EventScan {
+  cpu: number;
+  slot: number;
+  ticks: number;
+  id: number;
+  nameStart: number;
+  nameEnd: number;
+  labelStart: number;
+  labelEnd: number;
+  payloadStart: number;
+  payloadEnd: number;
+  payload: number;
+  /** -1 when the line has no ` flags=0x..`. */
+  flags: number;
+}
+
+export function newEventScan(): EventScan {
+  return { cpu: 0, slot: 0, ticks: 0, id: 0, nameStart: 0, nameEnd: 0, labelStart: 0, labelEnd: 0, payloadStart: 0, payloadEnd: 0, payload: 0, flags: -1 };
+}
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+function hexValue(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 97 && c <= 102) return c - 87;
+  return -1;
+}
+
+/**
+ * Scans `[TRACE] CPU<n> idx=<slot> ts=<ticks> type=0x<hhhh> <NAME> <label>=<payload>[ flags=0x<h>]`
+ * by hand: no regex, no substring, so the build allocates nothing per event.
+ * Returns false when the line breaks the grammar anywhere.
+ */
+export function scanEventLine(line: string, s: EventScan): boolean {
+  const n = line.length;
+  if (!line.startsWith(EVENT_PREFIX)) return false;
+  let p = EVENT_PREFIX.length;
+  // CPU: a u8.
+  let v = 0;
+  let start = p;
+  while (p < n && isDigit(line.charCodeAt(p)) && p - start < 3) v = v * 10 + line.charCodeAt(p++) - 48;
+  if (p === start || v > 255) return false;
+  s.cpu = v;
+  if (!line.startsWith(' idx=', p)) return false;
+  p += 5;
+  v = 0;
+  start = p;
+  while (p < n && isDigit(line.charCodeAt(p)) && p - start < 5) v = v * 10 + line.charCodeAt(p++) - 48;
+  // A slot of a 1024-entry ring.
+  if (p === start || v > 1023) return false;
+  s.slot = v;
+  if (!line.startsWith(' ts=', p)) return false;
+  p += 4;
+  v = 0;
+  start = p;
+  while (p < n && isDigit(line.charCodeAt(p)) && p - start < 20) v = v * 10 + line.charCodeAt(p++) - 48;
+  if (p === start) return false;
+  s.ticks = v;
+  if (!line.startsWith(' type=0x', p)) return false;
+  p += 8;
+  if (p + 4 > n) return false;
+  v = 0;
+  for (let k = 0; k < 4; k++) {
+    const h = hexValue(line.charCodeAt(p++));
+    if (h < 0) return false;
+    v = v * 16 + h;
+  }
+  s.id = v;
+  if (line.charCodeAt(p++) !== 32) return false;
+  // NAME: [A-Z0-9_]+.
+  s.nameStart = p;
+  while (p < n) {
+    const c = line.charCodeAt(p);
+    if (!((c >= 65 && c <= 90) || isDigit(c) || c === 95)) break;
+    p++;
+  }
+  s.nameEnd = p;
+  if (p === s.nameStart || line.charCodeAt(p++) !== 32) return false;
+  // <label>=<payload>: labels hold `<<` and `|`, so the payload starts after the token's last '='.
+  s.labelStart = p;
+  let eq = -1;
+  while (p < n) {
+    const c = line.charCodeAt(p);
+    if (c === 32) break;
+    // Brackets and colons come from other CPUs' lines, never from a label.
+    if (c === 91 || c === 93 || c === 58) return false;
+    if (c === 61) eq = p;
+    p++;
+  }
+  if (eq <= s.labelStart || eq === p - 1) return false;
+  s.labelEnd = eq;
+  v = 0;
+  for (let k = eq + 1; k < p; k++) {
+    const c = line.charCodeAt(k);
+    if (!isDigit(c) || k - eq > 10) return false;
+    v = v * 10 + c - 48;
+  }
+  if (v > 0xffffffff) return false;
+  s.payloadStart = eq + 1;
+  s.payloadEnd = p;
+  s.payload = v;
+  s.flags = -1;
+  if (p === n) return true;
+  if (!line.startsWith(' flags=0x', p)) return false;
+  p += 9;
+  v = 0;
+  start = p;
+  while (p < n) {
+    const h = hexValue(line.charCodeAt(p));
+    if (h < 0 || p - start >= 2) return false;
+    v = v * 16 + h;
+    p++;
+  }
+  if (p === start) return false;
+  s.flags = v;
+  return true;
+}
+
+function rangeIs(line: string, s: number, e: number, want: string): boolean {
+  return e - s === want.length && line.startsWith(want, s);
+}
+
+/** True when `want` can be had from line[s, e) by deleting characters: what an insertion from another CPU leaves. */
+function hasInserted(line: string, s: number, e: number, want: string): boolean {
+  if (e - s <= want.length) return false;
+  let k = 0;
+  for (let i = s; i < e && k < want.length; i++) if (line.charCodeAt(i) === want.charCodeAt(k)) k++;
+  return k === want.length;
+}
+
+/**
+ * Why a grammatical event line is still garbled, or null. The name must be the
+ * id's name or UNKNOWN, and the label the one the kernel prints; when they
+ * differ only by inserted characters another CPU wrote into the line. A name
+ * or label that differs otherwise is taken as a kernel version we do not know.
+ */
+export function garbledReason(line: string, s: EventScan): string | null {
+  const known = breenixEventType(s.id);
+  const unknown = rangeIs(line, s.nameStart, s.nameEnd, BREENIX_UNKNOWN_NAME);
+  if (unknown) {
+    return rangeIs(line, s.labelStart, s.labelEnd, BREENIX_UNKNOWN_LABEL) ? null : 'label of an UNKNOWN event is not "payload"';
+  }
+  if (!known) return null;
+  if (!rangeIs(line, s.nameStart, s.nameEnd, known.name)) {
+    return hasInserted(line, s.nameStart, s.nameEnd, known.name) ? `name is ${known.name} with characters inserted` : null;
+  }
+  if (known.label && !rangeIs(line, s.labelStart, s.labelEnd, known.label) && hasInserted(line, s.labelStart, s.labelEnd, known.label)) {
+    return `label is ${known.label} with characters inserted`;
+  }
+  return null;
+}
+
+/** One per-CPU ring dump: its header and what the dump lines held. */
+interface Block {
+  cpu: number;
+  header_events: number;
+  write_idx: number;
+  dropped: number;
+  parsed: number;
+  /** Event lines of another CPU inside this ring's dump (a lost header, or digits garbled). */
+  foreign: number;
+  /** Slots that do not follow the previous one (lines lost or garbled between them). */
+  slot_gaps: number;
+  /** Timestamps lower than the previous event's. */
+  ts_backwards: number;
+  in_full_dump: boolean;
+}
+
+/** What a matcher learned over its part of the log; plain data, so it can cross a worker boundary. */
+interface TraceState {
+  freq: number | null;
+  freqSource: string | null;
+  freqs: number[];
+  events: number;
+  eventsInTicks: number;
+  garbled: number;
+  meta: number;
+  perCpu: number[];
+  /** [id, count] pairs. */
+  perId: number[][];
+  blocks: Block[];
+  blocksDropped: number;
+  fullDumps: number;
+  latestDumps: number;
+  panicDumps: number;
+  counterDumps: number;
+  counterLines: number;
+  counters: Record<string, { total: number | string; per_cpu: Record<string, number | string> }>;
+  registeredCounters: number | null;
+  providers: Record<string, { id: number; enabled: string }>;
+  registeredProviders: number | null;
+  kernelSummary: Record<string, number>;
+  tracingEnabled: boolean | null;
+  eventsInLatest: number;
+}
+
+/** Keep at most this many ring dumps in the summary (a log may dump again and again). */
+const MAX_BLOCKS = 1024;
+
+function bigOrNumber(digits: string): number | string {
+  const v = Number(digits);
+  return Number.isSafeInteger(v) ? v : digits;
+}
+
+/** The mutable state of one pass, made on the first dump line so query-time matchers cost nothing. */
+class Pass {
+  freq = 0;
+  freqSource: string | null = null;
+  readonly freqs: number[] = [];
+  events = 0;
+  eventsInTicks = 0;
+  garbled = 0;
+  meta = 0;
+  readonly perCpu = new Float64Array(256);
+  // A Map, not a 64K array: query-time matchers make a Pass for every decoded line.
+  readonly perId = new Map<number, number>();
+  readonly blocks: Block[] = [];
+  blocksDropped = 0;
+  block: Block | null = null;
+  lastSlot = -1;
+  lastTicks = -1;
+  /** CPU from the last `=== CPU n Buffer ===` not yet followed by its `Events:` line. */
+  headerCpu = -1;
+  inLatest = false;
+  inFull = false;
+  fullDumps = 0;
+  latestDumps = 0;
+  panicDumps = 0;
+  counterDumps = 0;
+  counterLines = 0;
+  readonly counters: TraceState['counters'] = {};
+  registeredCounters: number | null = null;
+  readonly providers: TraceState['providers'] = {};
+  registeredProviders: number | null = null;
+  readonly kernelSummary: Record<string, number> = {};
+  tracingEnabled: boolean | null = null;
+  eventsInLatest = 0;
+
+  setFreq(hz: number, source: string): void {
+    if (hz <= 0) return;
+    if (!this.freqs.includes(hz)) this.freqs.push(hz);
+    // The dump's own line is the one its timestamps were taken with.
+    this.freq = hz;
+    this.freqSource = source;
+  }
+
+  closeBlock(): void {
+    if (!this.block) return;
+    if (this.blocks.length < MAX_BLOCKS) this.blocks.push(this.block);
+    else this.blocksDropped++;
+    this.block = null;
+  }
+
+  event(s: EventScan): void {
+    this.events++;
+    this.perCpu[s.cpu]++;
+    this.perId.set(s.id, (this.perId.get(s.id) ?? 0) + 1);
+    if (this.freq === 0) this.eventsInTicks++;
+    if (this.inLatest) {
+      this.eventsInLatest++;
+      return;
+    }
+    const b = this.block;
+    if (!b) return;
+    // A ring whose `=== CPU n Buffer ===` line was garbled takes the CPU of its first event.
+    if (b.cpu < 0) b.cpu = s.cpu;
+    if (s.cpu !== b.cpu) {
+      b.foreign++;
+      return;
+    }
+    if (b.parsed > 0) {
+      if (s.slot !== ((this.lastSlot + 1) & 1023)) b.slot_gaps++;
+      if (s.ticks < this.lastTicks) b.ts_backwards++;
+    }
+    b.parsed++;
+    this.lastSlot = s.slot;
+    this.lastTicks = s.ticks;
+  }
+
+  state(): TraceState {
+    const perCpu: number[] = [];
+    let top = -1;
+    for (let c = 0; c < 256; c++) if (this.perCpu[c]) top = c;
+    for (let c = 0; c <= top; c++) perCpu.push(this.perCpu[c]);
+    const perId = [...this.perId].sort((a, b) => a[0] - b[0]);
+    this.closeBlock();
+    return {
+      freq: this.freq || null,
+      freqSource: this.freqSource,
+      freqs: this.freqs,
+      events: this.events,
+      eventsInTicks: this.eventsInTicks,
+      garbled: this.garbled,
+      meta: this.meta,
+      perCpu,
+      perId,
+      blocks: this.blocks,
+      blocksDropped: this.blocksDropped,
+      fullDumps: this.fullDumps,
+      latestDumps: this.latestDumps,
+      panicDumps: this.panicDumps,
+      counterDumps: this.counterDumps,
+      counterLines: this.counterLines,
+      counters: this.counters,
+      registeredCounters: this.registeredCounters,
+      providers: this.providers,
+      registeredProviders: this.registeredProviders,
+      kernelSummary: this.kernelSummary,
+      tracingEnabled: this.tracingEnabled,
+      eventsInLatest: this.eventsInLatest,
+    };
+  }
+}
+
+/** Parses `cpu0=1, cpu2=3` into { cpu0: 1, cpu2: 3 }. */
+function perCpuValues(list: string | undefined): Record<string, number | string> {
+  const out: Record<string, number | string> = {};
+  if (!list) return out;
+  for (const part of list.split(', ')) {
+    const eq = part.indexOf('=');
+    out[part.slice(0, eq)] = bigOrNumber(part.slice(eq + 1));
+  }
+  return out;
+}
+
+/** Handles a line that starts like a dump line but is not an event: meta, counter, provider, summary, or garbled. */
+function otherLine(pass: Pass, line: string, row: RowScratch): number {
+  const fixed = FIXED_META[line];
+  if (fixed !== undefined) {
+    switch (fixed) {
+      case 'dump_start':
+        pass.closeBlock();
+        pass.inFull = true;
+        pass.inLatest = false;
+        pass.fullDumps++;
+        break;
+      case 'dump_end':
+        pass.closeBlock();
+        pass.inFull = false;
+        break;
+      case 'latest_end':
+        pass.inLatest = false;
+        break;
+      case 'panic_start':
+        pass.closeBlock();
+        pass.panicDumps++;
+        break;
+      case 'counter_dump_start':
+        pass.closeBlock();
+        pass.counterDumps++;
+        break;
+      default:
+        break;
+    }
+    return meta(pass, line, row);
+  }
+  const c1 = line.charCodeAt(1);
+  if (c1 === 84 /* T */) {
+    let m = CPU_HEADER.exec(line);
+    if (m) {
+      pass.closeBlock();
+      pass.inLatest = false;
+      pass.headerCpu = Number(m[1]);
+      return meta(pass, line, row);
+    }
+    m = EVENTS_HEADER.exec(line);
+    if (m) {
+      pass.closeBlock();
+      pass.inLatest = false;
+      pass.block = { cpu: pass.headerCpu, header_events: Number(m[1]), write_idx: Number(m[2]), dropped: Number(m[3]), parsed: 0, foreign: 0, slot_gaps: 0, ts_backwards: 0, in_full_dump: pass.inFull };
+      pass.headerCpu = -1;
+      return meta(pass, line, row);
+    }
+    m = FREQ.exec(line);
+    if (m) {
+      pass.setFreq(Number(m[1]), 'trace');
+      return meta(pass, line, row);
+    }
+    m = LATEST.exec(line);
+    if (m) {
+      pass.closeBlock();
+      pass.inLatest = true;
+      pass.latestDumps++;
+      return meta(pass, line, row);
+    }
+    m = ENABLED.exec(line);
+    if (m) {
+      pass.tracingEnabled = m[1] === 'yes';
+      return meta(pass, line, row);
+    }
+    if (INVALID_CPU.test(line)) return meta(pass, line, row);
+    if (KLOG_TRACE.test(line)) return -1;
+    return garbled(pass, 'TRACE', row);
+  }
+  if (c1 === 67 /* C */) {
+    const m = COUNTER.exec(line);
+    if (m) {
+      pass.counterLines++;
+      pass.counters[m[1]] = { total: bigOrNumber(m[2]), per_cpu: perCpuValues(m[3]) };
+      row.sub = 'COUNTER';
+      row.aux = Number(m[2]);
+      return T_COUNTER;
+    }
+    const r = COUNTERS_REGISTERED.exec(line);
+    if (r) {
+      pass.registeredCounters = Number(r[1]);
+      return meta(pass, line, row);
+    }
+    return garbled(pass, 'COUNTER', row);
+  }
+  if (c1 === 80 /* P */) {
+    const m = PROVIDER.exec(line);
+    if (m) {
+      pass.providers[m[1]] = { id: parseInt(m[2], 16), enabled: `0x${m[3]}` };
+      row.sub = 'PROVIDER';
+      row.aux = parseInt(m[2], 16);
+      return T_PROVIDER;
+    }
+    const r = PROVIDERS_REGISTERED.exec(line);
+    if (r) {
+      pass.registeredProviders = Number(r[1]);
+      return meta(pass, line, row);
+    }
+    return garbled(pass, 'PROVIDER', row);
+  }
+  if (c1 === 83 /* S */) {
+    const m = SUMMARY.exec(line);
+    if (!m) return -1;
+    pass.kernelSummary[m[1]] = Number(m[2]);
+    row.sub = 'SUMMARY';
+    row.aux = Number(m[2]);
+    return T_SUMMARY;
+  }
+  return -1;
+}
+
+function meta(pass: Pass, line: string, row: RowScratch): number {
+  pass.meta++;
+  row.sub = line.charCodeAt(0) === 61 /* = */ ? 'TRACE' : line.slice(1, line.indexOf(']'));
+  return T_META;
+}
+
+function garbled(pass: Pass, tag: string, row: RowScratch): number {
+  pass.garbled++;
+  row.sub = tag;
+  return T_GARBLED;
+}
+
+/** Starts of lines this family claims (others return -1 after one or two char compares). */
+function claims(line: string): boolean {
+  const c0 = line.charCodeAt(0);
+  if (c0 === 61 /* = */) return line.startsWith('====== PANIC TRACE DUMP') || line.startsWith('====== END PANIC DUMP');
+  if (c0 !== 91 /* [ */) return false;
+  const c1 = line.charCodeAt(1);
+  if (c1 === 84) return line.startsWith('[TRACE');
+  if (c1 === 67) return line.startsWith('[COUNTER');
+  if (c1 === 80) return line.startsWith('[PROVIDER]');
+  if (c1 === 83) return line.startsWith('[SUMMARY]');
+  return false;
+}
+
+function createMatcher(): LineMatcher {
+  let pass: Pass | null = null;
+  const scan = newEventScan();
+  const matcher: LineMatcher = (line, row) => {
+    if (!claims(line)) {
+      // The aarch64 boot line carries the counter frequency; it stays a TAGGED line of breenix-log.
+      if (line.charCodeAt(1) === 98 /* b */ && line.startsWith(BOOT_FREQ_PREFIX)) {
+        const m = BOOT_FREQ.exec(line);
+        if (m) (pass ??= new Pass()).setFreq(Number(m[1]), 'boot');
+      }
+      return -1;
+    }
+    pass ??= new Pass();
+    if (scanEventLine(line, scan)) {
+      if (garbledReason(line, scan) !== null) return garbled(pass, 'TRACE', row);
+      pass.event(scan);
+      row.cpu = scan.cpu;
+      row.ts = pass.freq > 0 ? scan.ticks / pass.freq : scan.ticks;
+      row.aux = scan.id;
+      row.sub = pass.inLatest ? SUB_LATEST : SUB_RING;
+      return T_EVENT;
+    }
+    return otherLine(pass, line, row);
+  };
+  matcher.state = () => (pass ? pass.state() : undefined);
+  return matcher;
+}
+
+/** Merges the states of the passes over consecutive parts of one log into the summary extras. */
+function summarize(states: unknown[]): Record<string, unknown> {
+  const parts = states.filter((s): s is TraceState => s !== undefined && s !== null);
+  if (parts.length === 0) return {};
+  const sum = (f: (s: TraceState) => number) => parts.reduce((a, s) => a + f(s), 0);
+  const events = sum((s) => s.events);
+  const lines = events + sum((s) => s.meta + s.garbled + s.counterLines) + parts.reduce((a, s) => a + Object.keys(s.providers).length + Object.keys(s.kernelSummary).length, 0);
+  // A frequency alone (every aarch64 boot prints one) is no trace content.
+  if (lines === 0) return {};
+  const freqPart = [...parts].reverse().find((s) => s.freq !== null);
+  const perCpu: Record<string, number> = {};
+  for (const s of parts) {
+    for (let c = 0; c < s.perCpu.length; c++) if (s.perCpu[c]) perCpu[String(c)] = (perCpu[String(c)] ?? 0) + s.perCpu[c];
+  }
+  const perId = new Map<number, number>();
+  for (const s of parts) for (const [id, n] of s.perId) perId.set(id, (perId.get(id) ?? 0) + n);
+  const eventTypes: Record<string, number> = {};
+  const eventIds: Record<string, number> = {};
+  for (const [id, n] of [...perId].sort((a, b) => b[1] - a[1])) {
+    const name = breenixEventName(id);
+    eventTypes[name] = (eventTypes[name] ?? 0) + n;
+    eventIds[breenixTypeHex(id)] = n;
+  }
+  const blocks = parts.flatMap((s) => s.blocks);
+  // Per CPU: its event lines, and the header of its last ring dump.
+  const cpus: Record<string, Record<string, number | boolean>> = {};
+  for (const [c, n] of Object.entries(perCpu)) cpus[c] = { events: n };
+  for (const b of blocks) {
+    if (b.cpu < 0) continue;
+    cpus[String(b.cpu)] = { ...(cpus[String(b.cpu)] ?? { events: 0 }), write_idx: b.write_idx, dropped: b.dropped, ring_events: b.header_events, parsed: b.parsed };
+  }
+  const notes: { code: string; message: string }[] = [];
+  const inTicks = sum((s) => s.eventsInTicks);
+  const tsUnit = events === 0 ? null : inTicks === 0 ? 's' : inTicks === events ? 'ticks' : 'mixed';
+  if (tsUnit === 'ticks') notes.push({ code: 'TRACE_TS_TICKS', message: 'no counter frequency in the log (`[TRACE] Timestamp frequency` or `[boot] Timer frequency`): trace event ts is in raw ticks' });
+  if (tsUnit === 'mixed') notes.push({ code: 'TRACE_TS_MIXED', message: `${inTicks} of ${events} trace events came before any counter frequency line: their ts is in raw ticks, the rest in seconds` });
+  const freqs = [...new Set(parts.flatMap((s) => s.freqs))];
+  if (freqs.length > 1) notes.push({ code: 'TRACE_FREQ_CONFLICT', message: `the log names ${freqs.length} counter frequencies (${freqs.join(', ')} Hz); each event used the last one before it` });
+  const garbledLines = sum((s) => s.garbled);
+  if (garbledLines) notes.push({ code: 'TRACE_GARBLED', message: `${garbledLines} dump lines were garbled by output from other CPUs and not read as events (kscope filter --type TRACE_GARBLED)` });
+  const short = blocks.filter((b) => b.parsed < b.header_events);
+  if (short.length) {
+    const missing = short.reduce((a, b) => a + b.header_events - b.parsed, 0);
+    const which = short.slice(0, 8).map((b) => `cpu${b.cpu < 0 ? '?' : b.cpu} ${b.parsed}/${b.header_events}`);
+    notes.push({ code: 'TRACE_RING_SHORT', message: `${short.length} of ${blocks.length} ring dumps hold fewer event lines than their header says (${missing} missing in all: ${which.join(', ')}${short.length > 8 ? ', …' : ''})` });
+  }
+  const odd = blocks.filter((b) => b.header_events !== Math.min(b.write_idx, 1024) || b.dropped !== Math.max(0, b.write_idx - 1024));
+  if (odd.length) {
+    notes.push({ code: 'TRACE_RING_COUNTS', message: `${odd.length} ring dump headers disagree with write_idx (expected events = min(write_idx, 1024), dropped = write_idx - 1024): ${odd.slice(0, 4).map((b) => `cpu${b.cpu} events=${b.header_events} write_idx=${b.write_idx} dropped=${b.dropped}`).join('; ')}` });
+  }
+  const counters: TraceState['counters'] = {};
+  const providers: TraceState['providers'] = {};
+  const kernelSummary: Record<string, number> = {};
+  for (const s of parts) {
+    Object.assign(counters, s.counters);
+    Object.assign(providers, s.providers);
+    Object.assign(kernelSummary, s.kernelSummary);
+  }
+  const last = <K extends keyof TraceState>(k: K): TraceState[K] | null => [...parts].reverse().find((s) => s[k] !== null)?.[k] ?? null;
+  const out: Record<string, unknown> = {
+    breenix_trace: {
+      frequency_hz: freqPart?.freq ?? null,
+      frequency_source: freqPart?.freqSource ?? null,
+      ts_unit: tsUnit,
+      events,
+      events_in_latest_dumps: sum((s) => s.eventsInLatest),
+      garbled_lines: garbledLines,
+      meta_lines: sum((s) => s.meta),
+      events_per_cpu: perCpu,
+      event_types: eventTypes,
+      event_ids: eventIds,
+      cpus,
+      dumps: { full: sum((s) => s.fullDumps), ring: blocks.length + sum((s) => s.blocksDropped), latest: sum((s) => s.latestDumps), panic: sum((s) => s.panicDumps), counters: sum((s) => s.counterDumps) },
+      rings: blocks,
+      tracing_enabled: last('tracingEnabled'),
+      registered_counters: last('registeredCounters'),
+      counter_lines: sum((s) => s.counterLines),
+      counters,
+      registered_providers: last('registeredProviders'),
+      providers,
+      kernel_summary: kernelSummary,
+    },
+  };
+  if (tsUnit) out.ts_unit = tsUnit;
+  if (notes.length) out.notes = notes;
+  return out;
+}
+
+/** Ticks per second recovered from a row: ts is ticks / frequency, or the ticks themselves when none was known. */
+function freqOf(ticks: number, row: DecodedRow | undefined): number | null {
+  if (!row || !(row.ts === row.ts) || ticks <= 0 || row.ts <= 0 || row.ts === ticks) return null;
+  return Math.round(ticks / row.ts);
+}
+
+function eventFields(line: string, s: EventScan, row: DecodedRow | undefined): Record<string, FieldValue> {
+  const known = breenixEventType(s.id);
+  const printed = line.slice(s.nameStart, s.nameEnd);
+  const label = line.slice(s.labelStart, s.labelEnd);
+  const ticksText = line.slice(line.indexOf(' ts=') + 4, line.indexOf(' type='));
+  const out: Record<string, FieldValue> = {
+    cpu: s.cpu,
+    slot: s.slot,
+    ticks: bigOrNumber(ticksText),
+  };
+  const freq = freqOf(s.ticks, row);
+  if (freq) {
+    out.ns = Number((BigInt(ticksText) * 1000000000n) / BigInt(freq));
+    out.freq_hz = freq;
+  }
+  out.type_id = breenixTypeHex(s.id);
+  // The superset name wins over the kernel's UNKNOWN.
+  out.name = known ? known.name : printed === BREENIX_UNKNOWN_NAME ? breenixEventName(s.id) : printed;
+  if (printed !== out.name) out.printed_name = printed;
+  out.category = breenixCategory(s.id);
+  out.label = label === BREENIX_UNKNOWN_LABEL && known?.label ? known.label : label;
+  out.payload = s.payload;
+  const packed = breenixPackedNames(typeof out.label === 'string' ? out.label : null);
+  if (packed) {
+    out.val1 = s.payload >>> 16;
+    out.val2 = s.payload & 0xffff;
+    out.val1_name = packed[0];
+    out.val2_name = packed[1];
+  }
+  if (s.flags >= 0) out.flags = `0x${s.flags.toString(16)}`;
+  out.dump = row?.sub === SUB_LATEST ? 'latest' : 'ring';
+  return out;
+}
+
+function metaFields(line: string): Record<string, FieldValue> {
+  const fixed = FIXED_META[line];
+  if (fixed) return { kind: fixed };
+  let m = CPU_HEADER.exec(line);
+  if (m) return { kind: 'ring_header', cpu: Number(m[1]) };
+  m = EVENTS_HEADER.exec(line);
+  if (m) return { kind: 'ring_events', events: Number(m[1]), write_idx: Number(m[2]), dropped: Number(m[3]) };
+  m = FREQ.exec(line);
+  if (m) return { kind: 'frequency', frequency_hz: Number(m[1]) };
+  m = LATEST.exec(line);
+  if (m) return { kind: 'latest_start', count: Number(m[1]) };
+  m = ENABLED.exec(line);
+  if (m) return { kind: 'tracing_enabled', enabled: m[1] === 'yes' };
+  m = INVALID_CPU.exec(line);
+  if (m) return { kind: 'invalid_cpu', cpu: Number(m[1]) };
+  m = COUNTERS_REGISTERED.exec(line) ?? PROVIDERS_REGISTERED.exec(line);
+  if (m) return { kind: line.startsWith('[COUNTER]') ? 'registered_counters' : 'registered_providers', count: Number(m[1]) };
+  return { message: line };
+}
+
+export const breenixTrace: LineFamily = {
+  id: 'breenix-trace',
+  types: TYPES,
+  create: createMatcher,
+  // An event line is checked to its last byte: a garbled tail must not pass as a payload.
+  fullLine: /^[^[]{0,16}\[(?:TRACE|COUNTER)/,
+  summarize,
+  fields(line, type, row): Record<string, FieldValue> {
+    if (type === T_EVENT) {
+      const s = newEventScan();
+      return scanEventLine(line, s) ? eventFields(line, s, row) : { message: line };
+    }
+    if (type === T_META) return metaFields(line);
+    if (type === T_COUNTER) {
+      const m = COUNTER.exec(line);
+      if (!m) return { message: line };
+      return { counter: m[1], total: bigOrNumber(m[2]), ...perCpuValues(m[3]) };
+    }
+    if (type === T_PROVIDER) {
+      const m = PROVIDER.exec(line);
+      if (!m) return { message: line };
+      return { provider: m[1], provider_id: parseInt(m[2], 16), enabled: `0x${m[3]}`, all_probes: /^f{16}$/.test(m[3]) };
+    }
+    if (type === T_SUMMARY) {
+      const m = SUMMARY.exec(line);
+      return m ? { category: m[1], count: Number(m[2]) } : { message: line };
+    }
+    // TRACE_GARBLED: say why, so a reader of the log can judge the line.
+    const s = newEventScan();
+    const reason = scanEventLine(line, s) ? garbledReason(line, s) : line.startsWith(EVENT_PREFIX) ? 'event line breaks the grammar' : 'dump line breaks the grammar';
+    return { reason: reason ?? 'garbled', message: line };
+  },
+};

@@ -1,0 +1,190 @@
+// Console logs end to end: the real Linux fixtures (Debian kernels under QEMU), the shared
+// Breenix captures, and mutations of them for the bad cases, through the spawned CLI.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { join } from 'node:path';
+import { ROOT, runCli, tmpdir, cleanup, json, jsonLines, assertNoStack } from './helpers.js';
+import { PARALLEL_MIN_BYTES } from '../src/formats/console-log/index.js';
+
+after(cleanup);
+
+const LINUX = join(ROOT, 'test', 'fixtures', 'linux');
+const BREENIX = join(ROOT, '..', 'shared', 'samples', 'breenix');
+const noBreenix = existsSync(BREENIX) ? false : `shared Breenix samples not found at ${BREENIX}`;
+
+/** Independent reading of a log: its lines as the file holds them (LF split, CR dropped). */
+function linesOf(text: string): string[] {
+  const lines = text.split('\n');
+  if (lines.at(-1) === '') lines.pop();
+  return lines.map((l) => l.replace(/\r$/, ''));
+}
+// ECMA-48: CSI sequences, charset designations, two-byte escapes (ESC c resets), then lone control bytes.
+// eslint-disable-next-line no-control-regex
+const strip = (l: string) => l.replace(/\x1b\[[0-?]*[ -/]*[@-~]|\x1b[()*+][ -~]|\x1b[ -Z\\-~]|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g, '');
+
+const consoleFixtures = readdirSync(LINUX).filter((f) => f.endsWith('.log.gz') && !f.includes('qemu-int.log') && !f.includes('qemu-exec') && !f.includes('spin-qemu'));
+
+test('Linux fixtures: one event per non-blank line, PRINTK lines with their timestamps', () => {
+  assert.ok(consoleFixtures.length >= 20, 'the Linux console fixtures are present');
+  for (const f of consoleFixtures) {
+    const path = join(LINUX, f);
+    const lines = linesOf(gunzipSync(readFileSync(path)).toString('latin1'));
+    const nonBlank = lines.filter((l) => l.length > 0).length;
+    const printk = lines.filter((l) => /^\[\s*\d+\.\d+\]/.test(strip(l))).length;
+    const r = runCli(['summary', path, '--format', 'console-log', '--json', '-o', join(tmpdir(), 'b')]);
+    assertNoStack(r, f);
+    assert.equal(r.code, 0, `${f}: ${r.stderr}`);
+    const s = json(r.stdout);
+    assert.equal(s.events, nonBlank, `${f}: events = non-blank lines`);
+    assert.equal((s.types as Record<string, number>).PRINTK, printk, `${f}: PRINTK lines`);
+    assert.equal(s.lines, lines.length, `${f}: line count`);
+  }
+});
+
+test('event N returns the Nth non-blank line with its line number, timestamp and subsystem', () => {
+  const path = join(LINUX, 'x86_64-oops-panic.log.gz');
+  const lines = linesOf(gunzipSync(readFileSync(path)).toString('utf8'));
+  const numbered = lines.map((text, i) => ({ text, line: i + 1 })).filter((l) => l.text.length > 0);
+  const out = tmpdir();
+  for (const n of [0, 7, Math.floor(numbered.length / 2), numbered.length - 1]) {
+    const r = runCli(['event', path, String(n), '--json', '-o', join(out, 'b')]);
+    assert.equal(r.code, 0, r.stderr);
+    const e = jsonLines(r.stdout)[0];
+    assert.equal(e.index, n);
+    assert.equal(e.line, numbered[n].line);
+    assert.equal(e.text, `${numbered[n].line}: ${strip(numbered[n].text)}`);
+    const ts = /^\[\s*(\d+\.\d+)\]/.exec(strip(numbered[n].text));
+    if (ts) assert.equal(e.ts, Number(ts[1]));
+  }
+  // The panic line is a PRINTK event whose message is the panic text.
+  const panicLine = numbered.findIndex((l) => l.text.includes('Kernel panic - not syncing'));
+  const r = runCli(['filter', path, '--type', 'PRINTK', '--from', String(panicLine), '--limit', '1', '--json', '-o', join(out, 'b')]);
+  const e = jsonLines(r.stdout)[0];
+  assert.equal(e.index, panicLine);
+  assert.match(String(e.message), /^Kernel panic - not syncing/);
+});
+
+test('Breenix captures: TEST_MARKER events match the [TEST:…] lines, junk prefixes included', { skip: noBreenix }, () => {
+  const out = tmpdir();
+  for (const f of readdirSync(BREENIX).filter((x) => x.endsWith('.txt'))) {
+    const path = join(BREENIX, f);
+    const lines = linesOf(readFileSync(path, 'latin1')).map(strip);
+    const expected = lines.filter((l) => {
+      const k = l.indexOf('[TEST:');
+      // A marker behind pure junk (`T2T3`) counts; one inside another bracketed record does not.
+      return k >= 0 && k <= 16 && !l.slice(0, k).includes('[') && /^\[TEST:[^:\]\s]+:[^:\]\s]+:[A-Z_]+(?::[^\]]*)?\]/.test(l.slice(k));
+    }).length;
+    const r = runCli(['summary', path, '--json', '-o', join(out, f)]);
+    assert.equal(r.code, 0, `${f}: ${r.stderr}`);
+    const types = json(r.stdout).types as Record<string, number>;
+    assert.equal(types.TEST_MARKER ?? 0, expected, `${f}: TEST_MARKER count`);
+  }
+});
+
+test('a log over the two-thread threshold gives the same events as the lines say', () => {
+  const dir = tmpdir();
+  const src = linesOf(gunzipSync(readFileSync(join(LINUX, 'arm64-bug.log.gz'))).toString('latin1'));
+  const body = src.join('\n') + '\n';
+  const copies = Math.ceil((PARALLEL_MIN_BYTES * 1.3) / body.length);
+  const path = join(dir, 'big.log');
+  writeFileSync(path, body.repeat(copies));
+  const all = linesOf(body.repeat(copies));
+  const nonBlank = all.map((text, i) => ({ text, line: i + 1 })).filter((l) => l.text.length > 0);
+  const r = runCli(['summary', path, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(json(r.stdout).events, nonBlank.length);
+  // Events around the middle (where the second thread starts) and at the end.
+  const mid = Math.floor(nonBlank.length / 2);
+  const q = runCli(['event', path, String(mid), '--context', '3', '--json']);
+  const got = jsonLines(q.stdout);
+  assert.deepEqual(got.map((e) => e.line), nonBlank.slice(mid - 3, mid + 4).map((l) => l.line));
+  const last = runCli(['event', path, String(nonBlank.length - 1), '--json']);
+  assert.equal(jsonLines(last.stdout)[0].line, nonBlank.at(-1)!.line);
+});
+
+test('garbled input: escapes, NULs, binary junk, a 2 MiB line and a cut-off last line are all kept', () => {
+  const dir = tmpdir();
+  const real = linesOf(gunzipSync(readFileSync(join(LINUX, 'x86_64-boot.log.gz'))).toString('latin1')).filter((l) => l);
+  const junk = Buffer.from(Array.from({ length: 64 }, (_, i) => (i * 37) % 256).filter((b) => b !== 10)).toString('latin1');
+  const lines = [real[10], `\x1b[1;31m${real[11]}\x1b[0m`, `${real[12]}\0\0`, junk, 'x'.repeat(2 << 20), real[13], real[14].slice(0, 20)];
+  const path = join(dir, 'garbled.log');
+  writeFileSync(path, Buffer.from(lines.join('\r\n'), 'latin1'));
+  const r = runCli(['summary', path, '--json']);
+  assertNoStack(r, 'garbled');
+  assert.equal(r.code, 0);
+  const s = json(r.stdout);
+  assert.equal(s.events, lines.length);
+  assert.equal(s.binary_lines, 1);
+  assert.equal(s.long_lines, 1);
+  const warnings = s.warnings as { code: string; line: number }[];
+  assert.ok(warnings.some((w) => w.code === 'BINARY_JUNK' && w.line === 4));
+  assert.ok(warnings.some((w) => w.code === 'LONG_LINE' && w.line === 5));
+  const e1 = jsonLines(runCli(['event', path, '1', '--json']).stdout)[0];
+  assert.equal(e1.text, `2: ${real[11]}`, 'escape sequences are removed');
+  assert.equal(e1.type, 'PRINTK');
+  const last = jsonLines(runCli(['event', path, String(lines.length - 1), '--json']).stdout)[0];
+  assert.equal(last.line, lines.length);
+});
+
+test('gzip input is read transparently; a truncated gzip keeps what decompressed and says where it broke', () => {
+  const dir = tmpdir();
+  const plain = gunzipSync(readFileSync(join(LINUX, 'arm64-panic.log.gz')));
+  const whole = join(dir, 'whole.log.gz');
+  writeFileSync(whole, gzipSync(plain));
+  const cut = join(dir, 'cut.log.gz');
+  const gz = gzipSync(plain);
+  writeFileSync(cut, gz.subarray(0, Math.floor(gz.length / 2)));
+  const a = json(runCli(['summary', whole, '--json']).stdout);
+  assert.equal(a.events, linesOf(plain.toString('latin1')).filter((l) => l).length);
+  const r = runCli(['summary', cut, '--json']);
+  assertNoStack(r, 'truncated gzip');
+  const b = json(r.stdout);
+  assert.ok((b.events as number) > 0 && (b.events as number) < (a.events as number));
+  const w = (b.warnings as { code: string; message: string }[]).find((x) => x.code === 'DECOMPRESS_TRUNCATED');
+  assert.ok(w, 'truncation is reported');
+  assert.match(w.message, /byte \d+/);
+});
+
+test('kscope log --grep --context prints grep -n -C style groups', () => {
+  const path = join(LINUX, 'arm64-bug.log.gz');
+  const lines = linesOf(gunzipSync(readFileSync(path)).toString('utf8')).map(strip);
+  const re = /Call trace:|Internal error/;
+  const k = 2;
+  // Expected, computed independently: every line within k of a match.
+  const keep = new Map<number, boolean>();
+  lines.forEach((l, i) => {
+    if (!re.test(l)) return;
+    for (let j = Math.max(0, i - k); j <= Math.min(lines.length - 1, i + k); j++) if (!keep.has(j) || j === i) keep.set(j, j === i || keep.get(j) === true);
+  });
+  const expected = [...keep.keys()].sort((a, b) => a - b).map((i) => ({ line: i + 1, text: lines[i], match: re.test(lines[i]) }));
+  const r = runCli(['log', path, '--grep', 'Call trace:|Internal error', '--context', String(k), '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(jsonLines(r.stdout), expected);
+  const human = runCli(['log', path, '--grep', 'Internal error', '--context', '1']).stdout.split('\n');
+  const at = lines.findIndex((l) => /Internal error/.test(l)) + 1;
+  assert.ok(human.includes(`${at}:${lines[at - 1]}`));
+  assert.ok(human.includes(`${at - 1}-${lines[at - 2]}`));
+  const bad = runCli(['log', path, '--grep', '(']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--grep: not a valid regular expression/);
+});
+
+test('bad input: missing file, directory, empty file — one line, no stack', () => {
+  const dir = tmpdir();
+  const empty = join(dir, 'empty.log');
+  writeFileSync(empty, '');
+  for (const [args, re] of [
+    [['summary', join(dir, 'nope.log')], /no such file/],
+    [['summary', dir], /is a directory/],
+    [['summary', empty], /empty/],
+    [['log', join(dir, 'nope.log')], /no such file/],
+  ] as [string[], RegExp][]) {
+    const r = runCli(args);
+    assertNoStack(r, args.join(' '));
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, re);
+    assert.equal(r.stderr.trim().split('\n').length, 1);
+  }
+});
