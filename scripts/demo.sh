@@ -1,15 +1,35 @@
 #!/usr/bin/env bash
-# The main job on embedded defaults: kscope on the sample artifacts the repo ships or generates.
+# The main job on embedded defaults: kscope on the sample artifacts the repo ships
+# (real Debian-kernel captures under test/fixtures/linux/), the shared Breenix captures when
+# ../shared is present, and a generated TII trace. Bundles and outputs go under out/demo/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 K="node dist/src/cli/main.js"
 OUT=out/demo
+FIX=test/fixtures/linux
 mkdir -p "$OUT"
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
-echo "== TII seL4 ftrace: a generated 2M-word stream, raw and as a console-log dump"
+step "TII seL4 ftrace: a generated 2M-word stream, raw and as a console-log dump"
 $K generate tii -o "$OUT/tii" --words 2000000 --seed 7
 $K index "$OUT/tii/ftrace.bin"
 $K summary "$OUT/tii/ftrace.bin"
 $K event "$OUT/tii/ftrace.bin" 1000 --context 2
 $K filter "$OUT/tii/ftrace.bin" --type KENTRY --limit 5
-$K summary "$OUT/tii/console.log" --json | head -c 400; echo
+$K summary "$OUT/tii/console.log" | head -12
+
+step "Linux console log (Debian 6.1 arm64 under QEMU, a BUG): index, summary, grep"
+cp "$FIX/arm64-bug.log.gz" "$OUT/"
+$K index "$OUT/arm64-bug.log.gz"
+$K summary "$OUT/arm64-bug.log.gz"
+$K log "$OUT/arm64-bug.log.gz" --grep 'kernel BUG at|Internal error' --context 2
+
+BREENIX=../shared/samples/breenix
+if [ -d "$BREENIX" ]; then
+  step "Breenix serial capture (aarch64, a data abort)"
+  cp "$BREENIX/p5b-serials__dataabort-schedule-from-kernel-cortexa72-boot55.txt" "$OUT/breenix-dataabort.txt"
+  $K summary "$OUT/breenix-dataabort.txt"
+  $K filter "$OUT/breenix-dataabort.txt" --type TEST_MARKER --limit 5
+else
+  echo "(../shared/samples/breenix not found: skipping the Breenix part)"
+fi

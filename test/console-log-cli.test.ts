@@ -21,7 +21,7 @@ function linesOf(text: string): string[] {
   return lines.map((l) => l.replace(/\r$/, ''));
 }
 // ECMA-48: CSI sequences, charset designations, two-byte escapes (ESC c resets), then lone control bytes.
-// eslint-disable-next-line no-control-regex
+ 
 const strip = (l: string) => l.replace(/\x1b\[[0-?]*[ -/]*[@-~]|\x1b[()*+][ -~]|\x1b[ -Z\\-~]|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g, '');
 
 const consoleFixtures = readdirSync(LINUX).filter((f) => f.endsWith('.log.gz') && !f.includes('qemu-int.log') && !f.includes('qemu-exec') && !f.includes('spin-qemu'));

@@ -25,7 +25,7 @@ for (const f of FAMILIES) {
 
 /** A marker may sit behind junk another CPU wrote into the same line (`T2T3[TEST:…]`). */
 const JUNK_PREFIX_MAX = 16;
-// eslint-disable-next-line no-control-regex
+ 
 const CONTROL = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b[()*+][ -~]|\x1b[ -Z\\-~]|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g;
 
 /** Removes terminal escape sequences and control bytes a serial capture picks up. */
@@ -33,7 +33,7 @@ export function cleanLine(line: string): string {
   return line.replace(CONTROL, '');
 }
 
-// eslint-disable-next-line no-control-regex
+ 
 const HAS_CONTROL = /[\x00-\x08\x0b-\x1f\x7f]/;
 /** Bytes of a line that classification looks at: families match on the head only. */
 const HEAD_BYTES = 160;
