@@ -28,5 +28,7 @@ export class EmptySource implements EventSource {
 
   filter(): void {}
 
+  scan(): void {}
+
   close(): void {}
 }

@@ -1,7 +1,7 @@
 import type { Bundle, Column } from './bundle.js';
 import type { Diagnostic } from './diagnostics.js';
 import type { EventRecord, FieldValue } from './event.js';
-import type { EventSource, Summary } from './source.js';
+import type { EventCursor, EventSource, Summary } from './source.js';
 import { FileSource } from '../util/file-source.js';
 import { UserError } from '../util/errors.js';
 import { F64List, I16List, U32List, U8List } from '../util/growable.js';
@@ -315,6 +315,38 @@ export class TableSource implements EventSource {
       for (const i of idx) {
         if (visit(this.rows(i, 1)[0]) === false) return;
         if (--left <= 0) return;
+      }
+    }
+  }
+
+  scan(visit: (c: EventCursor) => boolean | void, from = 0): void {
+    const b = this.bundle;
+    const p = this.p;
+    const self = this;
+    const cur: EventCursor = {
+      index: 0, type: 0, ts: NaN, cpu: -1, vmid: -1, line: 0, offset: -1, aux: NaN,
+      record() {
+        return self.rows(cur.index, 1)[0];
+      },
+    };
+    const BATCH = 1 << 16;
+    for (let start = Math.max(0, from); start < this.count; start += BATCH) {
+      const n = Math.min(BATCH, this.count - start);
+      const line = b.slice<Uint32Array>(`${p}line`, start, n);
+      const off = b.slice<Float64Array>(`${p}offset`, start, n);
+      const type = b.slice<Uint8Array>(`${p}type`, start, n);
+      const ts = b.has(`${p}ts`) ? b.slice<Float64Array>(`${p}ts`, start, n) : null;
+      const cpu = b.has(`${p}cpu`) ? b.slice<Int16Array>(`${p}cpu`, start, n) : null;
+      const aux = b.has(`${p}aux`) ? b.slice<Float64Array>(`${p}aux`, start, n) : null;
+      for (let k = 0; k < n; k++) {
+        cur.index = start + k;
+        cur.type = type[k];
+        cur.line = line[k];
+        cur.offset = line[k] > 0 ? -1 : off[k];
+        cur.ts = ts ? ts[k] : NaN;
+        cur.cpu = cpu ? cpu[k] : -1;
+        cur.aux = aux ? aux[k] : NaN;
+        if (visit(cur) === false) return;
       }
     }
   }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Bundle } from '../../model/bundle.js';
 import type { EventRecord } from '../../model/event.js';
-import type { EventSource, Summary } from '../../model/source.js';
+import type { EventCursor, EventSource, Summary } from '../../model/source.js';
 import { FileSource } from '../../util/file-source.js';
 import { UserError } from '../../util/errors.js';
 import type { TiiStream } from './build.js';
@@ -73,7 +73,7 @@ export class TiiSource implements EventSource {
       table = {};
     }
     this.names = {
-      address: (id) => (table[id] ? Number(BigInt(table[id][0])) : undefined),
+      address: (id) => (table[id] ? BigInt(table[id][0]) : undefined),
       symbol: (id) => table[id]?.[1] ?? undefined,
     };
     return this.names;
@@ -197,6 +197,41 @@ export class TiiSource implements EventSource {
         if (visit(decodeEvent(this.spec, words, i, idx[j], off[j], ctx[j], names)) === false) return;
         left--;
       }
+    }
+  }
+
+  scan(visit: (c: EventCursor) => boolean | void, from = 0): void {
+    const spec = this.spec;
+    const names = this.functionNames();
+    let words: Uint16Array = new Uint16Array(0);
+    let base = 0;
+    let at = 0;
+    const cur: EventCursor = {
+      index: 0, type: 0, ts: NaN, cpu: -1, vmid: -1, line: 0, offset: -1, aux: NaN,
+      record: () => decodeEvent(spec, words, at, cur.index, base + at, cur.vmid, names),
+    };
+    for (let k = Math.floor(Math.max(0, from) / CHECKPOINT_EVERY); k < this.stream.checkpoints; k += SCAN_WINDOW) {
+      const k2 = Math.min(this.stream.checkpoints, k + SCAN_WINDOW);
+      const span = this.checkpointSpan(k, k2);
+      words = this.words.read(span.start, span.end - span.start + spec.maxLen);
+      base = span.start;
+      const last = k2 * CHECKPOINT_EVERY;
+      let stop = false;
+      walkEvents(spec, words, 0, k * CHECKPOINT_EVERY, span.ctx, (i, t, index, vmid) => {
+        if (index >= last) return false;
+        if (index < from) return true;
+        at = i;
+        cur.index = index;
+        cur.type = t;
+        cur.vmid = vmid;
+        cur.offset = base + i;
+        if (visit(cur) === false) {
+          stop = true;
+          return false;
+        }
+        return true;
+      });
+      if (stop) return;
     }
   }
 
