@@ -8,6 +8,7 @@ import { register as registerEvent } from './commands/event.js';
 import { register as registerFilter } from './commands/filter.js';
 import { register as registerGenerate } from './commands/generate.js';
 import { register as registerLog } from './commands/log.js';
+import { register as registerCrashes } from './commands/crashes.js';
 
 const program = new Command();
 program
@@ -60,6 +61,7 @@ registerSummary(program, run);
 registerEvent(program, run);
 registerFilter(program, run);
 registerLog(program, run);
+registerCrashes(program, run);
 registerGenerate(program, run);
 
 // EPIPE when piped into `head`: stop quietly.

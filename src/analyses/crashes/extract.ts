@@ -1,0 +1,220 @@
+/**
+ * One streaming pass over a console log that hands every cleaned line to
+ * every crash family. Memory is bounded by the records found, never by the
+ * size of the log.
+ */
+import { forEachLine } from '../../util/lines.js';
+import { makeBreenixMatcher, TRIGGERS as BREENIX_TRIGGERS } from './breenix.js';
+import { makeLinuxMatcher, TRIGGERS as LINUX_TRIGGERS } from './linux.js';
+import { makeRustMatcher, TRIGGERS as RUST_TRIGGERS } from './rust.js';
+import type { CrashFamilyMatcher, CrashRecord, LineCtx } from './types.js';
+
+/**
+ * Substrings without which a line cannot start (or revive) a report in any
+ * family. While no report is open, lines holding none of them are skipped
+ * without being decoded: that keeps the scan of a quiet log fast.
+ */
+export const TRIGGERS: readonly string[] = [
+  ...LINUX_TRIGGERS,
+  ...BREENIX_TRIGGERS,
+  ...RUST_TRIGGERS,
+  // Escapes and NULs can split a marker that cleaning would join again.
+  '\x1b',
+  '\x00',
+];
+
+// ANSI CSI/OSC sequences and two-byte escapes (ESC c, ESC 7, …); serial captures of firmware are full of them.
+const ANSI = /\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[ -/]*[0-~])/g;
+const CONTROL = /[\x00-\x08\x0b-\x1f\x7f]/;
+const CONTROL_G = /[\x00-\x08\x0b-\x1f\x7f]/g;
+
+/**
+ * printk's optional `<L>` level, `[ seconds.micros]` timestamp and
+ * `[  T123]`/`[ C1]` caller field; the Breenix x86 logger's `[ INFO] target: `.
+ */
+const PRINTK_PREFIX = /^(?:<\d>)?(?:\[\s*\d+\.\d+\])?(?:\[\s*([TC])(\d+)\])?/;
+const BREENIX_LEVEL = /^\[(?: INFO|ERROR| WARN|DEBUG)\] [\w:]+: /;
+
+/** Cleans one decoded line into what the families match against. */
+export function lineCtx(decoded: string, no: number, offset: number): LineCtx {
+  let raw = decoded;
+  if (CONTROL.test(raw)) raw = raw.replace(ANSI, '').replace(CONTROL_G, '');
+  let text = raw;
+  let callerCpu: number | undefined;
+  const m = PRINTK_PREFIX.exec(raw);
+  if (m && m[0].length > 0) {
+    text = raw.slice(m[0].length);
+    // printk puts one space between the prefix and the message; further indentation is the message's own.
+    if (text.startsWith(' ')) text = text.slice(1);
+    if (m[1] === 'C') callerCpu = Number(m[2]);
+  } else {
+    const b = BREENIX_LEVEL.exec(raw);
+    if (b) text = raw.slice(b[0].length);
+  }
+  return { no, offset, raw, text, callerCpu };
+}
+
+export interface ExtractResult {
+  crashes: CrashRecord[];
+  lines: number;
+}
+
+/** The contract fields first, then the extras, in one fixed order, whatever order a family filled them in. */
+const KEY_ORDER: (keyof CrashRecord)[] = [
+  'kind',
+  'title',
+  'line',
+  'end_line',
+  'cpu',
+  'registers',
+  'frames',
+  'family',
+  'arch',
+  'message',
+  'byte_offset',
+  'truncated',
+  'context',
+  'label',
+  'esr',
+  'pid',
+  'tid',
+  'deferred_tid',
+  'comm',
+  'location',
+  'fatal',
+  'dispatch_trace',
+];
+
+function ordered(r: CrashRecord): CrashRecord {
+  const out: Record<string, unknown> = {};
+  for (const k of KEY_ORDER) if (r[k] !== undefined) out[k] = r[k];
+  return out as unknown as CrashRecord;
+}
+
+/**
+ * Says whether a line holds any trigger string, with an Aho-Corasick
+ * automaton run over the line's bytes: one table step per byte and no
+ * decoding, so lines outside any report cost little more than finding them.
+ */
+export class TriggerScanner {
+  /** Dense transition table: state * 256 + byte → next state; state 0 is the root. */
+  private readonly next: Int32Array;
+  private readonly accept: Uint8Array;
+
+  constructor(needles: readonly string[]) {
+    const gotoT: Map<number, number>[] = [new Map()];
+    const acc: boolean[] = [false];
+    for (const n of needles) {
+      let st = 0;
+      for (const byte of Buffer.from(n, 'latin1')) {
+        let to = gotoT[st].get(byte);
+        if (to === undefined) {
+          to = gotoT.length;
+          gotoT.push(new Map());
+          acc.push(false);
+          gotoT[st].set(byte, to);
+        }
+        st = to;
+      }
+      acc[st] = true;
+    }
+    const n = gotoT.length;
+    this.next = new Int32Array(n * 256);
+    this.accept = new Uint8Array(n);
+    const fail = new Int32Array(n);
+    // Breadth-first: a state's failure link is final before its children are filled in.
+    const queue: number[] = [];
+    for (let b = 0; b < 256; b++) {
+      const to = gotoT[0].get(b) ?? 0;
+      this.next[b] = to;
+      if (to !== 0) queue.push(to);
+    }
+    for (let qi = 0; qi < queue.length; qi++) {
+      const st = queue[qi];
+      this.accept[st] = acc[st] || this.accept[fail[st]] ? 1 : 0;
+      for (let b = 0; b < 256; b++) {
+        const to = gotoT[st].get(b);
+        if (to === undefined) this.next[st * 256 + b] = this.next[fail[st] * 256 + b];
+        else {
+          fail[to] = this.next[fail[st] * 256 + b];
+          this.next[st * 256 + b] = to;
+          queue.push(to);
+        }
+      }
+    }
+  }
+
+  hit(buf: Buffer, start: number, end: number): boolean {
+    const next = this.next;
+    const accept = this.accept;
+    let st = 0;
+    for (let i = start; i < end; i++) {
+      st = next[(st << 8) | buf[i]];
+      if (accept[st] === 1) return true;
+    }
+    return false;
+  }
+}
+
+const SCANNER = new TriggerScanner(TRIGGERS);
+
+/** Feeds lines to every family and collects their records. */
+class Runner {
+  private readonly found: CrashRecord[] = [];
+  // Order matters: Breenix first (its panic banner owns the Rust `panicked at` line that follows it).
+  private readonly families: CrashFamilyMatcher[];
+
+  constructor() {
+    const emit = (r: CrashRecord) => void this.found.push(r);
+    this.families = [makeBreenixMatcher(emit), makeLinuxMatcher(emit), makeRustMatcher(emit)];
+  }
+
+  /** A raw line: decoded and offered only when a report is open or it holds a trigger. */
+  feedBytes(buf: Buffer, start: number, end: number, lineNo: number, byteOffset: number): void {
+    if (!this.families.some((f) => f.active()) && !SCANNER.hit(buf, start, end)) return;
+    this.feed(lineCtx(buf.toString('utf8', start, end), lineNo, byteOffset));
+  }
+
+  feed(l: LineCtx): void {
+    let claimed = false;
+    for (const f of this.families) if (f.line(l, claimed)) claimed = true;
+  }
+
+  finish(lines: number): ExtractResult {
+    for (const f of this.families) f.end(lines);
+    const crashes = this.found.map(ordered).sort((a, b) => a.line - b.line || a.end_line - b.end_line);
+    return { crashes, lines };
+  }
+}
+
+/**
+ * Runs all families over `path` (a plain, uncompressed file) in one streaming
+ * pass. `chunkBytes` is the read size; tests shrink it to prove that chunk
+ * edges change nothing.
+ */
+export function extractFromFile(path: string, chunkBytes?: number): ExtractResult {
+  const run = new Runner();
+  const { lines } = forEachLine(
+    path,
+    (buf, start, end, lineNo, byteOffset, piece) => {
+      // A line longer than MAX_LINE_BYTES comes in pieces; only its first is read (no report is a megabyte wide).
+      if (piece <= 1) run.feedBytes(buf, start, end, lineNo, byteOffset);
+    },
+    chunkBytes,
+  );
+  return run.finish(lines);
+}
+
+/** The same over in-memory text (tests, and callers that already hold a small log). */
+export function extractFromText(text: string): ExtractResult {
+  const run = new Runner();
+  const parts = text.split('\n');
+  if (parts.length > 0 && parts[parts.length - 1] === '') parts.pop();
+  let offset = 0;
+  parts.forEach((p, i) => {
+    const bytes = Buffer.from(p.endsWith('\r') ? p.slice(0, -1) : p, 'utf8');
+    run.feedBytes(bytes, 0, bytes.length, i + 1, offset);
+    offset += Buffer.byteLength(p, 'utf8') + 1;
+  });
+  return run.finish(parts.length);
+}
