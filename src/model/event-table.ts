@@ -322,12 +322,9 @@ export class TableSource implements EventSource {
   scan(visit: (c: EventCursor) => boolean | void, from = 0): void {
     const b = this.bundle;
     const p = this.p;
-    const self = this;
     const cur: EventCursor = {
       index: 0, type: 0, ts: NaN, cpu: -1, vmid: -1, line: 0, offset: -1, aux: NaN,
-      record() {
-        return self.rows(cur.index, 1)[0];
-      },
+      record: () => this.rows(cur.index, 1)[0],
     };
     const BATCH = 1 << 16;
     for (let start = Math.max(0, from); start < this.count; start += BATCH) {

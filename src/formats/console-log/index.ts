@@ -180,7 +180,8 @@ export const consoleLog: FormatReader = {
     return printable / head.length >= 0.75 ? 0.3 : 0;
   },
   optionsKey() {
-    return {};
+    // The type table is part of what a bundle means: a new family renumbers the types.
+    return { types: TYPE_NAMES.join(',') };
   },
   build(path, _options, ctx) {
     const size = statSync(path).size;

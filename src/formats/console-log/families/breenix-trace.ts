@@ -47,7 +47,7 @@ const SUMMARY = /^\[SUMMARY\] ([A-Za-z][A-Za-z /]*): (\d+)$/;
 const KLOG_TRACE = /^\[TRACE\]\s+[\w]+(?:::[\w]+)+: /;
 
 /** Fixed dump lines → their TRACE_META kind. */
-const FIXED_META: Record<string, string> = {
+const FIXED_META = new Map<string, string>(Object.entries({
   '[TRACE] ====== TRACE BUFFER DUMP ======': 'dump_start',
   '[TRACE] ====== END TRACE DUMP ======': 'dump_end',
   '[TRACE] (empty)': 'empty',
@@ -60,7 +60,7 @@ const FIXED_META: Record<string, string> = {
   '[PROVIDER] ====== END PROVIDERS ======': 'provider_dump_end',
   '[SUMMARY] ====== EVENT SUMMARY ======': 'summary_start',
   '[SUMMARY] ====== END SUMMARY ======': 'summary_end',
-};
+}));
 
 /** Positions and values of one scanned event line; one is reused per pass. */
 export interface EventScan {
@@ -279,8 +279,9 @@ class Pass {
   garbled = 0;
   meta = 0;
   readonly perCpu = new Float64Array(256);
-  // A Map, not a 64K array: query-time matchers make a Pass for every decoded line.
-  readonly perId = new Map<number, number>();
+  // Counts per type id in 256-id pages made on first use: a 64K array would cost every
+  // query-time matcher (one per decoded line) half a megabyte, a Map two lookups per event.
+  readonly perId: (Float64Array | undefined)[] = new Array<Float64Array | undefined>(256);
   readonly blocks: Block[] = [];
   blocksDropped = 0;
   block: Block | null = null;
@@ -321,7 +322,7 @@ class Pass {
   event(s: EventScan): void {
     this.events++;
     this.perCpu[s.cpu]++;
-    this.perId.set(s.id, (this.perId.get(s.id) ?? 0) + 1);
+    (this.perId[s.id >>> 8] ??= new Float64Array(256))[s.id & 0xff]++;
     if (this.freq === 0) this.eventsInTicks++;
     if (this.inLatest) {
       this.eventsInLatest++;
@@ -349,7 +350,11 @@ class Pass {
     let top = -1;
     for (let c = 0; c < 256; c++) if (this.perCpu[c]) top = c;
     for (let c = 0; c <= top; c++) perCpu.push(this.perCpu[c]);
-    const perId = [...this.perId].sort((a, b) => a[0] - b[0]);
+    const perId: number[][] = [];
+    for (let hi = 0; hi < 256; hi++) {
+      const page = this.perId[hi];
+      if (page) for (let lo = 0; lo < 256; lo++) if (page[lo]) perId.push([(hi << 8) | lo, page[lo]]);
+    }
     this.closeBlock();
     return {
       freq: this.freq || null,
@@ -392,7 +397,7 @@ function perCpuValues(list: string | undefined): Record<string, number | string>
 
 /** Handles a line that starts like a dump line but is not an event: meta, counter, provider, summary, or garbled. */
 function otherLine(pass: Pass, line: string, row: RowScratch): number {
-  const fixed = FIXED_META[line];
+  const fixed = FIXED_META.get(line);
   if (fixed !== undefined) {
     switch (fixed) {
       case 'dump_start':
@@ -578,6 +583,7 @@ function summarize(states: unknown[]): Record<string, unknown> {
     eventIds[breenixTypeHex(id)] = n;
   }
   const blocks = parts.flatMap((s) => s.blocks);
+  const ringDumps = blocks.length + sum((s) => s.blocksDropped);
   // Per CPU: its event lines, and the header of its last ring dump.
   const cpus: Record<string, Record<string, number | boolean>> = {};
   for (const [c, n] of Object.entries(perCpu)) cpus[c] = { events: n };
@@ -598,7 +604,8 @@ function summarize(states: unknown[]): Record<string, unknown> {
   if (short.length) {
     const missing = short.reduce((a, b) => a + b.header_events - b.parsed, 0);
     const which = short.slice(0, 8).map((b) => `cpu${b.cpu < 0 ? '?' : b.cpu} ${b.parsed}/${b.header_events}`);
-    notes.push({ code: 'TRACE_RING_SHORT', message: `${short.length} of ${blocks.length} ring dumps hold fewer event lines than their header says (${missing} missing in all: ${which.join(', ')}${short.length > 8 ? ', …' : ''})` });
+    const kept = blocks.length < ringDumps ? ` (of the first ${blocks.length} kept)` : '';
+    notes.push({ code: 'TRACE_RING_SHORT', message: `${short.length} of ${blocks.length} ring dumps${kept} hold fewer event lines than their header says (${missing} missing in all: ${which.join(', ')}${short.length > 8 ? ', …' : ''})` });
   }
   const odd = blocks.filter((b) => b.header_events !== Math.min(b.write_idx, 1024) || b.dropped !== Math.max(0, b.write_idx - 1024));
   if (odd.length) {
@@ -626,7 +633,7 @@ function summarize(states: unknown[]): Record<string, unknown> {
       event_types: eventTypes,
       event_ids: eventIds,
       cpus,
-      dumps: { full: sum((s) => s.fullDumps), ring: blocks.length + sum((s) => s.blocksDropped), latest: sum((s) => s.latestDumps), panic: sum((s) => s.panicDumps), counters: sum((s) => s.counterDumps) },
+      dumps: { full: sum((s) => s.fullDumps), ring: ringDumps, latest: sum((s) => s.latestDumps), panic: sum((s) => s.panicDumps), counters: sum((s) => s.counterDumps) },
       rings: blocks,
       tracing_enabled: last('tracingEnabled'),
       registered_counters: last('registeredCounters'),
@@ -683,7 +690,7 @@ function eventFields(line: string, s: EventScan, row: DecodedRow | undefined): R
 }
 
 function metaFields(line: string): Record<string, FieldValue> {
-  const fixed = FIXED_META[line];
+  const fixed = FIXED_META.get(line);
   if (fixed) return { kind: fixed };
   let m = CPU_HEADER.exec(line);
   if (m) return { kind: 'ring_header', cpu: Number(m[1]) };

@@ -1,0 +1,304 @@
+import type { Bundle } from '../../model/bundle.js';
+import type { DiagnosticLog } from '../../model/diagnostics.js';
+import type { EventRecord, FieldValue } from '../../model/event.js';
+import { EventTableBuilder, TableSource, newScratch, tableSummary, type RowDecoder, type TableInfo } from '../../model/event-table.js';
+import type { EventSource, Summary } from '../../model/source.js';
+import { breenixCategory, breenixEventName, breenixEventType, breenixPackedNames, breenixTypeHex } from '../../model/breenix-names.js';
+import { FormatError } from '../../util/errors.js';
+import { FileSource } from '../../util/file-source.js';
+import { TYPE_NAMES, T_EVENT } from './types.js';
+
+/*
+ * Raw memory images of Breenix's `TRACE_BUFFERS` (breenix.md §1.1-1.2): what
+ * GDB's `dump binary memory` or QMP `pmemsave` writes. Per CPU one
+ * `TraceCpuBuffer` of 16448 bytes: 1024 16-byte `TraceEvent`s, then
+ * write_idx, read_idx and dropped (u64 each, little-endian).
+ */
+
+export const RING_SLOTS = 1024;
+export const EVENT_BYTES = 16;
+export const RING_STRIDE = 16448;
+export const WRITE_IDX_OFFSET = 16384;
+export const READ_IDX_OFFSET = 16392;
+export const DROPPED_OFFSET = 16400;
+export const MAX_CPUS = 16;
+/** A write_idx beyond this is not a count of events (2^48 events at one per ns is 3 days). */
+const PLAUSIBLE_WRITE_IDX = 2 ** 48;
+/** Provider bytes of every known event id (`type >> 8`): a head full of others is not a trace ring. */
+const PROVIDER_BYTES = new Set([0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x0a, 0xff]);
+
+function u64(buf: Buffer, at: number): number {
+  // Exact up to 2^53; larger values only matter as "implausible".
+  return buf.readUInt32LE(at) + buf.readUInt32LE(at + 4) * 2 ** 32;
+}
+
+/**
+ * How sure we are that `head` starts a `TRACE_BUFFERS` image, from ring 0's
+ * first slots alone (detection reads 4 KiB; the ring trailer is at 16 KiB):
+ * every slot is empty (all zero) or an event of CPU 0 with a timestamp below
+ * 2^56, and most events have a known provider byte.
+ */
+export function imageScore(head: Buffer, name: string): number {
+  if (head.length < 64) return 0;
+  const n = Math.floor(head.length / EVENT_BYTES);
+  let events = 0;
+  let known = 0;
+  for (let k = 0; k < n; k++) {
+    const at = k * EVENT_BYTES;
+    const lo = head.readUInt32LE(at);
+    const hi = head.readUInt32LE(at + 4);
+    if (lo === 0 && hi === 0) {
+      for (let b = at + 8; b < at + 16; b++) if (head[b] !== 0) return 0;
+      continue;
+    }
+    if (hi >>> 24 !== 0) return 0;
+    if (head[at + 10] !== 0) return 0;
+    events++;
+    if (PROVIDER_BYTES.has(head[at + 9])) known++;
+  }
+  const named = /trace[_-]?buffers|breenix/i.test(name);
+  // A newer kernel may add providers: most ids, not all, must be known ones.
+  if (events >= 4 && known * 4 >= events * 3) return 0.95;
+  if (events >= 4) return named ? 0.95 : 0.5;
+  // An all-zero head (CPU 0's ring empty) says nothing by itself.
+  return named ? 0.95 : events > 0 ? 0.5 : 0.05;
+}
+
+export interface RingInfo {
+  cpu: number;
+  offset: number;
+  write_idx: number;
+  read_idx: number;
+  dropped: number;
+  /** min(write_idx, 1024): the entries the kernel would dump. */
+  valid_entries: number;
+  /** Non-empty slots read as events. */
+  events: number;
+  oldest_slot: number;
+  /** Slots inside the valid range that hold no event (timestamp 0). */
+  empty_in_range: number;
+  /** Non-empty slots outside the valid range (write_idx < 1024 says they were never written). */
+  stale_slots: number;
+  /** Events whose cpu byte is not this ring's index. */
+  cpu_mismatch: number;
+  /** Events older than the one before them in ring order. */
+  ts_backwards: number;
+}
+
+export interface ImageData {
+  kind: 'image';
+  table: TableInfo;
+  rings: RingInfo[];
+}
+
+/** Decodes every complete ring of the image: events in ring order per CPU, oldest slot first (§1.2). */
+export function buildImage(path: string, name: string, diags: DiagnosticLog, progress?: (done: number, total: number) => void): { data: ImageData; columns: ReturnType<EventTableBuilder['columns']> } {
+  const src = new FileSource(path);
+  const b = new EventTableBuilder(TYPE_NAMES);
+  const row = newScratch();
+  const rings: RingInfo[] = [];
+  const perId = new Map<number, number>();
+  let truncatedAt: number | null = null;
+  try {
+    const count = Math.floor(src.size / RING_STRIDE);
+    if (src.size % RING_STRIDE !== 0) {
+      truncatedAt = count * RING_STRIDE;
+      diags.add({
+        code: 'IMAGE_TRUNCATED',
+        severity: 'warning',
+        file: name,
+        offset: truncatedAt,
+        unit: 'byte',
+        message: `image is ${src.size} bytes, not a whole number of ${RING_STRIDE}-byte rings: ring ${count} is cut ${src.size - truncatedAt} bytes in; kept the ${count} complete ring${count === 1 ? '' : 's'}`,
+      });
+    }
+    if (count === 0) {
+      throw new FormatError({ file: name, byteOffset: 0 }, `expected a TRACE_BUFFERS image of ${RING_STRIDE}-byte TraceCpuBuffer rings; the file holds ${src.size} bytes, less than one ring`);
+    }
+    if (count > MAX_CPUS) diags.add({ code: 'IMAGE_MANY_RINGS', severity: 'info', file: name, offset: MAX_CPUS * RING_STRIDE, unit: 'byte', message: `${count} rings; the kernel has ${MAX_CPUS} (MAX_CPUS): the rest may be other memory` });
+    for (let cpu = 0; cpu < count; cpu++) {
+      const base = cpu * RING_STRIDE;
+      const ring = src.read(base, RING_STRIDE);
+      const info = walkRing(ring, cpu, base, b, row, perId, name, diags);
+      rings.push(info);
+      progress?.(base + RING_STRIDE, src.size);
+    }
+  } finally {
+    src.close();
+  }
+  const eventTypes: Record<string, number> = {};
+  const eventIds: Record<string, number> = {};
+  for (const [id, n] of [...perId].sort((x, y) => y[1] - x[1])) {
+    const nm = breenixEventName(id);
+    eventTypes[nm] = (eventTypes[nm] ?? 0) + n;
+    eventIds[breenixTypeHex(id)] = n;
+  }
+  const perCpu: Record<string, Omit<RingInfo, 'cpu'>> = {};
+  for (const r of rings) {
+    const { cpu, ...rest } = r;
+    perCpu[String(cpu)] = rest;
+  }
+  const info: TableInfo = {
+    id: 't0',
+    label: name,
+    events: b.size,
+    typeNames: TYPE_NAMES,
+    subNames: b.subNames,
+    tsUnit: 'ticks',
+    summary: tableSummary(b, 'breenix-trace', name, diags.list(), {
+      input_kind: 'image',
+      ts_unit: 'ticks',
+      rings: rings.length,
+      ring_stride: RING_STRIDE,
+      truncated_at: truncatedAt,
+      per_cpu: perCpu,
+      event_types: eventTypes,
+      event_ids: eventIds,
+      notes: [{ code: 'TRACE_TS_TICKS', message: 'a memory image carries no counter frequency: ts is in raw ticks (RDTSC / CNTVCT_EL0)' }],
+    }),
+  };
+  return { data: { kind: 'image', table: info, rings }, columns: b.columns('t0.') };
+}
+
+function walkRing(ring: Buffer, cpu: number, base: number, b: EventTableBuilder, row: ReturnType<typeof newScratch>, perId: Map<number, number>, name: string, diags: DiagnosticLog): RingInfo {
+  const writeIdx = u64(ring, WRITE_IDX_OFFSET);
+  const info: RingInfo = {
+    cpu,
+    offset: base,
+    write_idx: writeIdx,
+    read_idx: u64(ring, READ_IDX_OFFSET),
+    dropped: u64(ring, DROPPED_OFFSET),
+    valid_entries: 0,
+    events: 0,
+    oldest_slot: 0,
+    empty_in_range: 0,
+    stale_slots: 0,
+    cpu_mismatch: 0,
+    ts_backwards: 0,
+  };
+  let nonEmpty = 0;
+  for (let s = 0; s < RING_SLOTS; s++) if (ring.readUInt32LE(s * EVENT_BYTES) !== 0 || ring.readUInt32LE(s * EVENT_BYTES + 4) !== 0) nonEmpty++;
+  const plausible = writeIdx < PLAUSIBLE_WRITE_IDX;
+  let oldest = 0;
+  let valid = RING_SLOTS;
+  if (plausible) {
+    valid = Math.min(writeIdx, RING_SLOTS);
+    oldest = writeIdx > RING_SLOTS ? writeIdx % RING_SLOTS : 0;
+  } else {
+    diags.add({ code: 'RING_WRITE_IDX_IMPLAUSIBLE', severity: 'warning', file: name, offset: base + WRITE_IDX_OFFSET, unit: 'byte', message: `CPU ${cpu}: write_idx ${writeIdx} is not an event count; read the ${nonEmpty} non-empty slots in slot order` });
+  }
+  info.valid_entries = valid;
+  info.oldest_slot = oldest;
+  let lastTs = -1;
+  for (let i = 0; i < valid; i++) {
+    const slot = (oldest + i) % RING_SLOTS;
+    const at = slot * EVENT_BYTES;
+    const ts = u64(ring, at);
+    if (ts === 0) {
+      // The kernel's dump skips these too (timestamp 0 = empty slot).
+      info.empty_in_range++;
+      continue;
+    }
+    const id = ring.readUInt16LE(at + 8);
+    if (ring[at + 10] !== cpu) info.cpu_mismatch++;
+    if (ts < lastTs) info.ts_backwards++;
+    lastTs = ts;
+    row.type = T_EVENT;
+    row.ts = ts;
+    row.cpu = cpu;
+    row.aux = id;
+    row.sub = breenixCategory(id) ?? '';
+    b.add(0, base + at, EVENT_BYTES, row);
+    perId.set(id, (perId.get(id) ?? 0) + 1);
+    info.events++;
+  }
+  if (plausible) info.stale_slots = nonEmpty - (info.events);
+  // write_idx and dropped against what the slots hold (§1.2: dropped == write_idx - 1024 once wrapped).
+  const problems: string[] = [];
+  const expectDropped = Math.max(0, writeIdx - RING_SLOTS);
+  if (plausible && info.dropped !== expectDropped) problems.push(`dropped=${info.dropped}, expected ${expectDropped} for write_idx=${writeIdx}`);
+  if (plausible && info.empty_in_range > 0) problems.push(`${info.empty_in_range} of the ${valid} slots write_idx=${writeIdx} says were written are empty`);
+  if (plausible && info.stale_slots > 0) problems.push(`${info.stale_slots} slots beyond write_idx=${writeIdx} hold events`);
+  if (info.cpu_mismatch > 0) problems.push(`${info.cpu_mismatch} events carry another CPU's id`);
+  if (problems.length) diags.add({ code: 'RING_DISAGREES', severity: 'warning', file: name, offset: base + WRITE_IDX_OFFSET, unit: 'byte', message: `CPU ${cpu}: ${problems.join('; ')}` });
+  return info;
+}
+
+/**
+ * Fields of one 16-byte TraceEvent, named as the kernel's serial dump names
+ * them; the text is the dump line from `ts=` on (ring and slot come from the offset).
+ */
+export function eventFields(raw: Buffer): { fields: Record<string, FieldValue>; text: string } {
+  const ts = raw.readBigUInt64LE(0);
+  const id = raw.readUInt16LE(8);
+  const cpuByte = raw[10];
+  const flags = raw[11];
+  const payload = raw.readUInt32LE(12);
+  const known = breenixEventType(id);
+  const label = known?.label ?? 'payload';
+  const ticks = ts <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(ts) : ts.toString();
+  const fields: Record<string, FieldValue> = { ticks, type_id: breenixTypeHex(id), name: breenixEventName(id), category: breenixCategory(id), label, payload };
+  const packed = breenixPackedNames(known?.label ?? null);
+  if (packed) {
+    fields.val1 = payload >>> 16;
+    fields.val2 = payload & 0xffff;
+    fields.val1_name = packed[0];
+    fields.val2_name = packed[1];
+  }
+  if (flags !== 0) fields.flags = `0x${flags.toString(16)}`;
+  fields.cpu_byte = cpuByte;
+  const text = `ts=${ts} type=${breenixTypeHex(id)} ${fields.name} ${label}=${payload}${flags ? ` flags=0x${flags.toString(16)}` : ''}`;
+  return { fields, text };
+}
+
+const imageDecoder: RowDecoder = {
+  // Ring and slot come from the offset, which the table source adds after decoding (see ImageSource).
+  decode(raw) {
+    return eventFields(raw);
+  },
+};
+
+/** Events of an image: the table's records, with ring and slot filled in from the byte offset. */
+export class ImageSource implements EventSource {
+  private readonly table: TableSource;
+  readonly count: number;
+  readonly typeNames: readonly string[];
+
+  constructor(bundle: Bundle, data: ImageData, path: string) {
+    this.table = new TableSource(bundle, data.table, path, imageDecoder);
+    this.count = this.table.count;
+    this.typeNames = this.table.typeNames;
+  }
+
+  private fix(e: EventRecord): EventRecord {
+    const off = e.offset ?? 0;
+    const ring = Math.floor(off / RING_STRIDE);
+    const slot = (off - ring * RING_STRIDE) / EVENT_BYTES;
+    const { cpu_byte: cpuByte, ...rest } = e.fields;
+    e.fields = { ring, slot, ...rest };
+    // The record's own cpu byte is shown only when it disagrees with the ring it sits in.
+    if (cpuByte !== ring) e.fields.cpu_byte = cpuByte;
+    e.text = `byte ${off}: CPU${ring} idx=${slot} ${e.text}`;
+    return e;
+  }
+
+  summary(): Summary {
+    return this.table.summary();
+  }
+
+  event(n: number): EventRecord {
+    return this.fix(this.table.event(n));
+  }
+
+  events(from: number, count: number): EventRecord[] {
+    return this.table.events(from, count).map((e) => this.fix(e));
+  }
+
+  filter(type: string, from: number, limit: number, visit: (e: EventRecord) => boolean | void): void {
+    this.table.filter(type, from, limit, (e) => visit(this.fix(e)));
+  }
+
+  close(): void {
+    this.table.close();
+  }
+}
