@@ -9,6 +9,7 @@ import { register as registerFilter } from './commands/filter.js';
 import { register as registerGenerate } from './commands/generate.js';
 import { register as registerLog } from './commands/log.js';
 import { register as registerCrashes } from './commands/crashes.js';
+import { register as registerTests } from './commands/tests.js';
 
 const program = new Command();
 program
@@ -62,6 +63,7 @@ registerEvent(program, run);
 registerFilter(program, run);
 registerLog(program, run);
 registerCrashes(program, run);
+registerTests(program, run);
 registerGenerate(program, run);
 
 // EPIPE when piped into `head`: stop quietly.
