@@ -1,11 +1,14 @@
 import type { FormatReader } from '../model/format.js';
 import { tiiFtraceBin, tiiFtraceConsole, containsDump } from './tii-ftrace/index.js';
 import { consoleLog } from './console-log/index.js';
+import { breenixTraceReader } from './breenix-trace/index.js';
+import { qemuD } from './qemu-d/index.js';
+import { ftraceText } from './ftrace-text/index.js';
 import { FileSource } from '../util/file-source.js';
 import { UserError } from '../util/errors.js';
 
 /** Every reader kscope knows, listed once. Detection asks each and takes the most confident. */
-export const READERS: readonly FormatReader[] = [tiiFtraceBin, tiiFtraceConsole, consoleLog];
+export const READERS: readonly FormatReader[] = [tiiFtraceBin, tiiFtraceConsole, consoleLog, breenixTraceReader, qemuD, ftraceText];
 
 export function readerById(id: string): FormatReader {
   const r = READERS.find((x) => x.id === id);

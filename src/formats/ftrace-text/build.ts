@@ -1,0 +1,342 @@
+import type { DiagnosticLog } from '../../model/diagnostics.js';
+import { EventTableBuilder, newScratch } from '../../model/event-table.js';
+import { statInput } from '../../util/file-source.js';
+import { forEachLine } from '../../util/lines.js';
+import { Code, EVENT_BODY, FUNCTION_BODY, GRAPH_IRQ, GRAPH_SEPARATOR, GRAPH_SWITCH, LOST_EVENTS, parseEventLine, newGraphLine, parseGraphInto } from './parse.js';
+import { T, TYPE_NAMES, tracepointType } from './types.js';
+
+/** How many of the longest function_graph calls the summary lists. */
+export const LONGEST_CALLS = 10;
+/** How many tasks the summary lists, busiest first. */
+export const TOP_TASKS = 20;
+
+export interface LongCall {
+  function: string;
+  duration_us: number;
+  line: number;
+  cpu: number;
+}
+
+/** What an ftrace text summary adds to the common fields. */
+export interface FtraceSummaryExtra {
+  /** From `# tracer: …` (nop, function, function_graph, …); null without a header (trace_pipe output). */
+  tracer: string | null;
+  /** From `# entries-in-buffer/entries-written: 397/397   #P:2`. */
+  header: { entries_in_buffer: number; entries_written: number; cpus: number } | null;
+  lines: number;
+  comment_lines: number;
+  unparsed_lines: number;
+  /** `s` for nanosecond clocks (`secs.usecs`), `counter` for counter clocks, null when lines carry no time. */
+  ts_unit: 's' | 'counter' | null;
+  /** Events per tracepoint name (trace_marker writes count as `tracing_mark_write`). */
+  event_names: Record<string, number>;
+  /** Events per `comm-pid`, the busiest TOP_TASKS. */
+  tasks: Record<string, number>;
+  /** Sum of `[LOST N EVENTS]`. */
+  lost_events: number;
+  /** function_graph facts: nesting depth, calls whose entry or exit is outside the trace, the longest calls. */
+  graph: { max_depth: number; unmatched_exits: number; unclosed_entries: number; longest: LongCall[] } | null;
+}
+
+export interface FtraceBuild {
+  table: EventTableBuilder;
+  extra: FtraceSummaryExtra;
+}
+
+/** Open function_graph entries kept per CPU; beyond this the oldest count as never closed. */
+const MAX_OPEN = 4096;
+
+interface OpenCall {
+  name: string;
+  depth: number;
+}
+
+const HEADER_TRACER = /^# tracer: (\S+)/;
+const HEADER_ENTRIES = /^# entries-in-buffer\/entries-written: (\d+)\/(\d+)\s+#P:(\d+)/;
+
+function bump(m: Map<string, number>, k: string): void {
+  m.set(k, (m.get(k) ?? 0) + 1);
+}
+function obj(m: Map<string, number>, limit = Infinity): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of [...m].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, limit)) out[k] = v;
+  return out;
+}
+
+/**
+ * One streaming pass over a tracefs `trace` file: every trace line one
+ * event (ts in seconds, CPU, pid in `aux`, event or function name in
+ * `sub`); `=>` stack frames extend their `<stack trace>` event;
+ * function_graph lines become FUNC_ENTRY / FUNC_EXIT / FUNC_LEAF with the
+ * duration (µs) in `aux`, exits named from a per-CPU stack of open entries.
+ */
+export function buildFtrace(
+  path: string,
+  name: string,
+  diags: DiagnosticLog,
+  progress?: (done: number, total: number) => void,
+  /** Read size; tests shrink it so lines and records straddle chunk edges. */
+  chunkBytes?: number,
+): FtraceBuild {
+  const b = new EventTableBuilder(TYPE_NAMES);
+  const row = newScratch();
+  const eventNames = new Map<string, number>();
+  const tasks = new Map<string, number>();
+  let tracer: string | null = null;
+  let header: FtraceSummaryExtra['header'] = null;
+  let comments = 0;
+  let unparsed = 0;
+  let tsUnit: FtraceSummaryExtra['ts_unit'] = null;
+  let lost = 0;
+  /** Whether the previous event was a `<stack trace>` that ` => frame` lines extend. */
+  let stackOpen = false;
+  /** Prefer the graph parser once the file says or shows it is function_graph output. */
+  let graphFirst = false;
+
+  const stacks = new Map<number, OpenCall[]>();
+  const g = newGraphLine();
+  let graphLines = 0;
+  let maxDepth = 0;
+  let unmatchedExits = 0;
+  let unclosed = 0;
+  const longest: LongCall[] = [];
+
+  const add = (type: number, line: number, off: number, end: number) => {
+    row.type = type;
+    b.add(line, off, end - off, row);
+  };
+
+  const noteLong = (fn: string, us: number, line: number, cpu: number) => {
+    if (us !== us) return;
+    if (longest.length === LONGEST_CALLS && us <= longest[longest.length - 1].duration_us) return;
+    longest.push({ function: fn, duration_us: us, line, cpu });
+    longest.sort((x, y) => y.duration_us - x.duration_us || x.line - y.line);
+    if (longest.length > LONGEST_CALLS) longest.pop();
+  };
+
+  const stackOf = (cpu: number): OpenCall[] => {
+    let s = stacks.get(cpu);
+    if (!s) stacks.set(cpu, (s = []));
+    return s;
+  };
+
+  /** A trace line (`task-pid [cpu] flags ts: body`); false when the line is not one. */
+  const eventLine = (line: string, lineNo: number, off: number, end: number): boolean => {
+    const ev = parseEventLine(line);
+    if (!ev) return false;
+    if (tsUnit === null) tsUnit = ev.tsText.includes('.') ? 's' : 'counter';
+    row.ts = ev.ts;
+    row.cpu = ev.cpu;
+    row.aux = ev.pid;
+    let type: number;
+    const body = ev.body;
+    stackOpen = false;
+    if (body.charCodeAt(0) === 60 /* < */ && (body.startsWith('<stack trace>') || body.startsWith('<user stack trace>'))) {
+      type = T.STACK_TRACE;
+      row.sub = body.startsWith('<user') ? 'user_stack' : 'kernel_stack';
+      bump(eventNames, row.sub);
+      stackOpen = true;
+    } else {
+      let m = EVENT_BODY.exec(body);
+      if (m) {
+        type = tracepointType(m[1]);
+        row.sub = m[1];
+        bump(eventNames, m[1]);
+      } else if ((m = FUNCTION_BODY.exec(body))) {
+        type = T.FUNCTION;
+        const plus = m[1].indexOf('+');
+        row.sub = plus > 0 ? m[1].slice(0, plus) : m[1];
+      } else {
+        type = T.TRACEPOINT;
+        row.sub = '';
+      }
+    }
+    bump(tasks, `${ev.task}-${ev.pid}`);
+    add(type, lineNo, off, end);
+    return true;
+  };
+
+  /** A function_graph line; false when the line is not one. */
+  const graphLine = (line: string, lineNo: number, off: number, end: number): boolean => {
+    // Context switches and irq arrows both hold `=`; most graph lines do not.
+    const eq = line.indexOf('=') >= 0;
+    if (eq && line.includes('=>')) {
+      const m = GRAPH_SWITCH.exec(line);
+      if (m) {
+        row.ts = NaN;
+        row.cpu = Number(m[1]);
+        row.sub = '';
+        row.aux = NaN;
+        add(T.CONTEXT_SWITCH, lineNo, off, end);
+        graphLines++;
+        return true;
+      }
+    }
+    if (eq && (line.includes('==========>') || line.includes('<=========='))) {
+      const m = GRAPH_IRQ.exec(line);
+      if (m) {
+        row.ts = m[1] !== undefined ? Number(m[1]) : NaN;
+        row.cpu = m[2] !== undefined ? Number(m[2]) : -1;
+        row.sub = '';
+        row.aux = NaN;
+        add(m[4].startsWith('=') ? T.GRAPH_IRQ_ENTRY : T.GRAPH_IRQ_EXIT, lineNo, off, end);
+        graphLines++;
+        return true;
+      }
+    }
+    if (!parseGraphInto(line, g)) return false;
+    graphLines++;
+    if (g.ts === g.ts && tsUnit === null) tsUnit = 's';
+    row.ts = g.ts;
+    row.cpu = g.cpu;
+    row.aux = NaN;
+    const stack = stackOf(g.cpu);
+    let type: number;
+    switch (g.code) {
+      case Code.ENTRY:
+        // Entries are never dropped here: an interrupt's calls are printed at the depth of the
+        // call they interrupted, and that call's exit still comes later.
+        if (stack.length >= MAX_OPEN) {
+          stack.shift();
+          unclosed++;
+        }
+        stack.push({ name: g.name, depth: g.depth });
+        if (g.depth > maxDepth) maxDepth = g.depth;
+        type = T.FUNC_ENTRY;
+        row.sub = g.name;
+        break;
+      case Code.LEAF:
+        if (g.depth > maxDepth) maxDepth = g.depth;
+        type = T.FUNC_LEAF;
+        row.sub = g.name;
+        row.aux = g.duration;
+        noteLong(g.name, g.duration, lineNo, g.cpu);
+        break;
+      case Code.EXIT: {
+        // The exit closes the latest open entry at its depth (by name when funcgraph-tail or the
+        // kernel's own `/* fn */` note gives one); entries opened after it were never closed.
+        let k = stack.length - 1;
+        while (k >= 0 && (stack[k].depth !== g.depth || (g.name !== '' && stack[k].name !== g.name))) k--;
+        let fn = g.name;
+        if (k >= 0) {
+          fn = stack[k].name;
+          unclosed += stack.length - k - 1;
+          stack.length = k;
+        } else unmatchedExits++;
+        type = T.FUNC_EXIT;
+        row.sub = fn;
+        row.aux = g.duration;
+        noteLong(fn || '?', g.duration, lineNo, g.cpu);
+        break;
+      }
+      case Code.COMMENT: {
+        const m = EVENT_BODY.exec(g.name);
+        const t = m ? tracepointType(m[1]) : T.GRAPH_COMMENT;
+        // trace_marker and trace_printk text has no event name here; only known tracepoints are typed.
+        type = t === T.TRACEPOINT ? T.GRAPH_COMMENT : t;
+        row.sub = type === T.GRAPH_COMMENT ? '' : (m as RegExpExecArray)[1];
+        if (type !== T.GRAPH_COMMENT) bump(eventNames, row.sub);
+        break;
+      }
+      default:
+        type = T.LINE;
+        row.sub = '';
+        unparsed++;
+    }
+    add(type, lineNo, off, end);
+    return true;
+  };
+
+  const fileSize = statInput(path).size;
+  const { lines } = forEachLine(path, (buf, s, e, lineNo, off, piece) => {
+    const end = off + (e - s);
+    if (piece > 1) {
+      b.extendLast(end);
+      return;
+    }
+    if (piece === 1) diags.add({ code: 'LONG_LINE', severity: 'warning', file: name, line: lineNo, message: 'line is longer than 1 MiB; indexed as one event, parsed from its first MiB' });
+    // Now and then, not per line: the callback may redraw a terminal progress bar.
+    if (progress && (lineNo & 0xffff) === 0) progress(off, fileSize);
+    if (s === e) {
+      stackOpen = false;
+      return;
+    }
+    const c = buf[s];
+    if (c === 35 /* # */) {
+      comments++;
+      if (buf[s + 1] === 32 && (buf[s + 2] === 116 || buf[s + 2] === 101)) {
+        const text = buf.toString('latin1', s, e);
+        let m = HEADER_TRACER.exec(text);
+        if (m && tracer === null) {
+          tracer = m[1];
+          graphFirst = tracer === 'function_graph';
+        } else if ((m = HEADER_ENTRIES.exec(text)) && header === null) {
+          header = { entries_in_buffer: Number(m[1]), entries_written: Number(m[2]), cpus: Number(m[3]) };
+        }
+      }
+      return;
+    }
+    const line = buf.toString('latin1', s, e);
+    if (stackOpen && c === 32 && line.startsWith(' => ')) {
+      b.extendLast(end);
+      return;
+    }
+    if (graphFirst ? graphLine(line, lineNo, off, end) || eventLine(line, lineNo, off, end) : eventLine(line, lineNo, off, end) || graphLine(line, lineNo, off, end)) {
+      if (!graphFirst && graphLines > 0 && b.type.last() >= T.FUNC_ENTRY && b.type.last() <= T.GRAPH_COMMENT) graphFirst = true;
+      return;
+    }
+    if (GRAPH_SEPARATOR.test(line)) return;
+    const m = LOST_EVENTS.exec(line);
+    if (m) {
+      row.ts = NaN;
+      row.cpu = Number(m[1]);
+      row.sub = '';
+      row.aux = Number(m[2]);
+      lost += row.aux;
+      stackOpen = false;
+      add(T.LOST_EVENTS, lineNo, off, end);
+      return;
+    }
+    unparsed++;
+    stackOpen = false;
+    diags.add({ code: 'UNPARSED_LINE', severity: 'warning', file: name, line: lineNo, message: 'not a trace line (expected `task-pid [cpu] … ts: event: fields` or a function_graph line); kept as a LINE event' });
+    row.ts = NaN;
+    row.cpu = -1;
+    row.sub = '';
+    row.aux = NaN;
+    add(T.LINE, lineNo, off, end);
+  }, chunkBytes);
+
+  for (const s of stacks.values()) unclosed += s.length;
+  if (b.size === 0) {
+    diags.add({ code: 'NO_EVENTS', severity: 'error', file: name, line: 1, message: lines === 0 ? 'file is empty' : 'no trace line in this file (only comments or nothing recognisable)' });
+  }
+  // `header` is assigned inside the line callback, which TypeScript's narrowing does not see.
+  const hdr = header as FtraceSummaryExtra['header'];
+  const total = hdr === null ? -1 : hdr.entries_in_buffer;
+  const traced = b.size - b.counts[T.LINE] - b.counts[T.LOST_EVENTS];
+  if (total >= 0 && graphLines === 0 && traced < total) {
+    diags.add({
+      code: 'ENTRIES_MISSING',
+      severity: 'warning',
+      file: name,
+      line: lines,
+      message: `the header says ${total} entries are in the buffer but ${traced} trace lines were read (file cut short?)`,
+    });
+  }
+  return {
+    table: b,
+    extra: {
+      tracer,
+      header,
+      lines,
+      comment_lines: comments,
+      unparsed_lines: unparsed,
+      ts_unit: tsUnit,
+      event_names: obj(eventNames),
+      tasks: obj(tasks, TOP_TASKS),
+      lost_events: lost,
+      graph: graphLines > 0 ? { max_depth: maxDepth, unmatched_exits: unmatchedExits, unclosed_entries: unclosed, longest } : null,
+    },
+  };
+}

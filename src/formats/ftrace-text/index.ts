@@ -1,0 +1,73 @@
+import { TableSource, tableSummary, type TableInfo } from '../../model/event-table.js';
+import type { FormatReader } from '../../model/format.js';
+import { buildFtrace } from './build.js';
+import { decoder } from './decode.js';
+import { EVENT_LINE, GRAPH_LINE } from './parse.js';
+import { TYPE_NAMES } from './types.js';
+
+export { TYPE_NAMES, KNOWN_TRACEPOINTS } from './types.js';
+export type { FtraceSummaryExtra } from './build.js';
+
+/**
+ * Scores a head: `# tracer:` on the first line is the tracefs header;
+ * without it (trace_pipe output, a header cut off), most whole lines must
+ * be trace or function_graph lines.
+ */
+export function detectFtrace(head: Buffer): number {
+  if (head.length === 0) return 0;
+  let bad = 0;
+  for (const c of head) if (c === 0 || (c < 32 && c !== 9 && c !== 10 && c !== 13)) bad++;
+  if (bad / head.length > 0.01) return 0;
+  const text = head.toString('latin1');
+  const cut = head.length >= 4096 ? text.lastIndexOf('\n') : text.length;
+  const lines = text.slice(0, cut < 0 ? text.length : cut).split('\n');
+  const first = lines.find((l) => l.trim() !== '') ?? '';
+  if (/^# tracer: \S+/.test(first)) return 0.95;
+  let total = 0;
+  let hits = 0;
+  for (const raw of lines) {
+    const l = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    if (l.trim() === '' || l.startsWith('#')) continue;
+    total++;
+    if (EVENT_LINE.test(l) || GRAPH_LINE.test(l)) hits++;
+  }
+  if (hits >= 3 && hits * 4 >= total * 3) return 0.85;
+  return 0;
+}
+
+/**
+ * Linux ftrace text: the tracefs `trace` / `trace_pipe` output of the nop
+ * (events), function and function_graph tracers. Every trace line is an
+ * event with ts (s), CPU, event name in `sub` and pid in `aux`;
+ * function_graph calls are FUNC_ENTRY / FUNC_EXIT / FUNC_LEAF with the
+ * duration (µs) in `aux`.
+ */
+export const ftraceText: FormatReader = {
+  id: 'ftrace-text',
+  title: 'Linux ftrace text (tracefs trace file: events, function, function_graph)',
+  kind: 'text',
+  detect: (head) => detectFtrace(head),
+  optionsKey() {
+    return {};
+  },
+  build(path, _options, ctx) {
+    const { table, extra } = buildFtrace(path, ctx.name, ctx.diagnostics, ctx.progress);
+    const info: TableInfo = {
+      id: 't0',
+      label: ctx.name,
+      events: table.size,
+      typeNames: [...TYPE_NAMES],
+      subNames: table.subNames,
+      tsUnit: extra.ts_unit,
+      summary: tableSummary(table, 'ftrace-text', ctx.name, ctx.diagnostics.list(), { ...extra }),
+    };
+    return { data: { tables: [info] }, columns: table.columns('t0.') };
+  },
+  streams(bundle) {
+    return (bundle.manifest.data as { tables: TableInfo[] }).tables.map((t) => ({ id: t.id, label: t.label, events: t.events }));
+  },
+  open(bundle, path) {
+    const info = (bundle.manifest.data as { tables: TableInfo[] }).tables[0];
+    return new TableSource(bundle, info, path, decoder);
+  },
+};

@@ -1,0 +1,612 @@
+import type { DiagnosticLog } from '../../model/diagnostics.js';
+import { EventTableBuilder, newScratch } from '../../model/event-table.js';
+import { statInput } from '../../util/file-source.js';
+import { forEachLine } from '../../util/lines.js';
+import {
+  ARM_ELR,
+  ARM_ESR,
+  ARM_FROM,
+  ARM_ILLEGAL_RETURN,
+  ARM_RETURN,
+  ARM_TAKING,
+  CHECK_EXCEPTION,
+  CPU_RESET,
+  INSN,
+  SERVICING,
+  STOPPED,
+  TRACE,
+  X86_RECORD,
+} from './lines.js';
+import { ARM_INTERRUPTS, ESR_EC, X86_NMI, x86ExceptionKind } from './names.js';
+import { auxToPc, hexBytesToAux, normHex, pcToAux } from './pc.js';
+
+/** The event types of a QEMU `-d` log, in table order (the index is the stored type id). */
+export const TYPE_NAMES = [
+  'LINE',
+  'INTERRUPT',
+  'EXCEPTION',
+  'CHECK_EXCEPTION',
+  'EXCEPTION_RETURN',
+  'CPU_RESET',
+  'SMM_ENTER',
+  'SMM_EXIT',
+  'TRIPLE_FAULT',
+  'TB',
+  'EXEC',
+  'EXEC_STOP',
+  'TB_LINK',
+] as const;
+export type QemuType = (typeof TYPE_NAMES)[number];
+
+export const T = Object.fromEntries(TYPE_NAMES.map((n, i) => [n, i])) as Record<QemuType, number>;
+
+/** How many entries the summary's top-pc lists keep. */
+export const TOP_PCS = 10;
+
+/** What a QEMU `-d` log summary adds to the common fields. */
+export interface QemuSummaryExtra {
+  arch: 'x86' | 'arm' | null;
+  lines: number;
+  /** INTERRUPT + EXCEPTION per vector: x86 `0xec`, Arm exception type (`IRQ`, `Data Abort`). */
+  vectors: Record<string, number>;
+  /** INTERRUPT + EXCEPTION per kind: `IRQ`, `NMI`, `#PF`, `INT` (x86 software int); Arm exception type. */
+  kinds: Record<string, number>;
+  /** Arm ESR exception classes (`DABT_LOW`, `SVC64`, …) of the exceptions taken. */
+  esr_classes: Record<string, number>;
+  /** INTERRUPT + EXCEPTION per privilege level they interrupted (x86 cpl, Arm source EL). */
+  privilege_levels: Record<string, number>;
+  /** The pcs interrupted most often (x86 `pc=`, Arm ELR): the no-progress signal. */
+  top_pcs: { pc: string; count: number }[];
+  /** The guest pcs of `-d exec` `Trace` lines seen most often. */
+  top_exec_pcs: { pc: string; count: number }[];
+  /** First and last x86 record counter (`N: v=…`); a window cut from a longer log starts above 0. */
+  record_counter: { first: number; last: number } | null;
+}
+
+const enum Open {
+  NONE,
+  /** A register dump follows (x86 records, CPU Reset, SMM). */
+  DUMP,
+  /** `...` lines follow (Arm exception record). */
+  ARM,
+  /** Instruction lines follow until a blank line (`in_asm`). */
+  TB,
+}
+
+const enum Pending {
+  NONE,
+  CHECK,
+  SERVICING,
+  DASHES,
+}
+
+const lit = (s: string) => Buffer.from(s, 'latin1');
+const P_CPU_RESET = lit('CPU Reset (CPU ');
+const P_CHECK = lit('check_exception old:');
+const P_SERVICING = lit('Servicing hardware INT=');
+const P_SMM_ENTER = lit('SMM: enter');
+const P_SMM_EXIT = lit('SMM: after RSM');
+const P_STOPPED = lit('Stopped execution of TB chain');
+const P_TAKING = lit('Taking exception ');
+const P_TRACE = lit('Trace ');
+const P_TRIPLE = lit('Triple fault');
+const P_RETURN = lit('Exception return from ');
+const P_ILLEGAL = lit('Illegal exception return');
+const P_IN = lit('IN:');
+const P_LINKING = lit('Linking TBs');
+const P_DASHES = lit('----------------');
+const P_EFER = lit('EFER=');
+
+function startsWith(buf: Buffer, s: number, e: number, p: Buffer): boolean {
+  if (e - s < p.length) return false;
+  for (let i = 0; i < p.length; i++) if (buf[s + i] !== p[i]) return false;
+  return true;
+}
+
+/** ` 123: v=` — the x86 record, told apart from other lines without a regex. */
+function isX86Record(buf: Buffer, s: number, e: number): boolean {
+  let j = s;
+  while (j < e && buf[j] === 32) j++;
+  const d = j;
+  while (j < e && buf[j] >= 48 && buf[j] <= 57) j++;
+  return j > d && j + 4 <= e && buf[j] === 58 && buf[j + 1] === 32 && buf[j + 2] === 118 && buf[j + 3] === 61;
+}
+
+/** A register dump line: `RAX=…`, `R8 =…`, ` PC=…`, `GDT=     …`, `XMM00=…`, `FPCR: …`. */
+function isDumpLine(buf: Buffer, s: number, e: number): boolean {
+  const c = buf[s];
+  if (!(c === 32 || (c >= 65 && c <= 90))) return false;
+  const lim = Math.min(e, s + 10);
+  for (let j = s + 1; j < lim; j++) if (buf[j] === 61 || buf[j] === 58) return true;
+  return false;
+}
+
+function hasControl(buf: Buffer, s: number, e: number): number {
+  let bad = 0;
+  for (let j = s; j < e; j++) {
+    const c = buf[j];
+    if ((c < 32 && c !== 9) || c === 127) bad++;
+  }
+  return bad;
+}
+
+/** Counter map helpers: top N by count, ties by key so the output is stable. */
+function bump<K>(m: Map<K, number>, k: K): void {
+  m.set(k, (m.get(k) ?? 0) + 1);
+}
+function obj(m: Map<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of [...m].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))) out[k] = v;
+  return out;
+}
+function topPcs(m: Map<number | string, number>): { pc: string; count: number }[] {
+  return [...m]
+    .map(([k, count]) => ({ pc: typeof k === 'number' ? auxToPc(k) : k, count }))
+    .sort((a, b) => b.count - a.count || (a.pc < b.pc ? -1 : 1))
+    .slice(0, TOP_PCS);
+}
+/** A pc as a map key: the exact signed value when it is exact, else its hex text. */
+function pcKey(aux: number, hex: string): number | string {
+  return Number.isSafeInteger(aux) ? aux : normHex(hex);
+}
+
+export interface QemuBuild {
+  table: EventTableBuilder;
+  extra: QemuSummaryExtra;
+}
+
+/**
+ * One streaming pass over a QEMU `-d` log. Each record (an interrupt or
+ * exception with its register dump, a CPU reset dump, an `in_asm` block, an
+ * `exec` line) becomes one event; continuation lines extend it. The x86
+ * `check_exception` / `Servicing hardware INT` line that announces a
+ * delivery record is merged into it when the record follows directly;
+ * alone it is an event of its own (CHECK_EXCEPTION, or an INTERRUPT taken
+ * in real mode, where QEMU prints no record).
+ */
+export function buildQemu(
+  path: string,
+  name: string,
+  diags: DiagnosticLog,
+  progress?: (done: number, total: number) => void,
+  /** Read size; tests shrink it so lines and records straddle chunk edges. */
+  chunkBytes?: number,
+): QemuBuild {
+  const b = new EventTableBuilder(TYPE_NAMES);
+  const row = newScratch();
+  const vectors = new Map<string, number>();
+  const kinds = new Map<string, number>();
+  const esr = new Map<string, number>();
+  const levels = new Map<string, number>();
+  const pcs = new Map<number | string, number>();
+  const execPcs = new Map<number | string, number>();
+  let x86 = false;
+  let arm = false;
+  let firstCounter = -1;
+  let lastCounter = -1;
+
+  /** The CPU of the last record that named one (Arm `on CPU N`, `Trace N:`); events that do not say inherit it. */
+  let lastCpu = -1;
+  let open = Open.NONE;
+  /** Whether the open record reached its last line (a log cut mid-record is reported). */
+  let complete = true;
+  let openLine = 0;
+  let openWhat = '';
+
+  // The record being built, committed to the statistics when the next one starts.
+  let recStats = false;
+  let recVector = '';
+  let recKind = '';
+  let recLevel = -1;
+  let recPc = NaN;
+  let recPcHex = '';
+
+  /** The open Arm record printed ELR, so it is an AArch64 one that ends with `...to EL`. */
+  let armElr = false;
+  /** Some record printed ELR: exceptions in this log are taken to AArch64. */
+  let a64Log = false;
+  let pending = Pending.NONE;
+  let pLine = 0;
+  let pOff = 0;
+  let pEnd = 0;
+  let pVector = 0;
+
+  const commit = () => {
+    if (!recStats) return;
+    recStats = false;
+    bump(vectors, recVector);
+    bump(kinds, recKind);
+    if (recLevel >= 0) bump(levels, String(recLevel));
+    if (recPc === recPc) bump(pcs, pcKey(recPc, recPcHex));
+  };
+
+  const add = (type: number, line: number, off: number, end: number, cpu: number, sub: string, aux: number) => {
+    commit();
+    row.type = type;
+    row.cpu = cpu;
+    row.sub = sub;
+    row.aux = aux;
+    b.add(line, off, end - off, row);
+  };
+
+  const openRecord = (kind: Open, line: number, what: string, done: boolean) => {
+    open = kind;
+    openLine = line;
+    openWhat = what;
+    complete = done;
+  };
+
+  /** The announced-but-not-followed prefix line becomes an event of its own. */
+  const flushPending = () => {
+    if (pending === Pending.NONE) return;
+    const p = pending;
+    pending = Pending.NONE;
+    if (p === Pending.CHECK) {
+      add(T.CHECK_EXCEPTION, pLine, pOff, pEnd, lastCpu, x86ExceptionKind(pVector, false), NaN);
+      openRecord(Open.NONE, pLine, '', true);
+    } else if (p === Pending.SERVICING) {
+      add(T.INTERRUPT, pLine, pOff, pEnd, lastCpu, pVector === X86_NMI ? 'NMI' : 'IRQ', NaN);
+      recStats = true;
+      recVector = `0x${pVector.toString(16)}`;
+      recKind = pVector === X86_NMI ? 'NMI' : 'IRQ';
+      recLevel = -1;
+      recPc = NaN;
+      openRecord(Open.NONE, pLine, '', true);
+    } else {
+      add(T.LINE, pLine, pOff, pEnd, -1, '', NaN);
+      openRecord(Open.NONE, pLine, '', true);
+    }
+  };
+
+  let lastEnd = 0;
+  const fileSize = statInput(path).size;
+  const { lines, bytes } = forEachLine(path, (buf, s, e, lineNo, off, piece) => {
+    const end = off + (e - s);
+    lastEnd = end;
+    if (piece > 1) {
+      b.extendLast(end);
+      return;
+    }
+    if (piece === 1) diags.add({ code: 'LONG_LINE', severity: 'warning', file: name, line: lineNo, message: 'line is longer than 1 MiB; indexed as one event, classified by its first MiB' });
+    // Now and then, not per line: the callback may redraw a terminal progress bar.
+    if (progress && (lineNo & 0xffff) === 0) progress(off, fileSize);
+    if (s === e) {
+      // A blank line ends an in_asm block; register dumps never contain one.
+      flushPending();
+      if (open === Open.TB) complete = true;
+      open = Open.NONE;
+      return;
+    }
+    const c = buf[s];
+
+    if (pending !== Pending.NONE) {
+      if (pending === Pending.DASHES && startsWith(buf, s, e, P_IN)) {
+        pending = Pending.NONE;
+        const sym = buf.toString('latin1', s + 3, e).trim();
+        add(T.TB, pLine, pOff, end, lastCpu, sym, NaN);
+        openRecord(Open.TB, pLine, 'in_asm block', false);
+        return;
+      }
+      if ((pending === Pending.CHECK || pending === Pending.SERVICING) && (c === 32 || (c >= 48 && c <= 57)) && isX86Record(buf, s, e)) {
+        const m = X86_RECORD.exec(buf.toString('latin1', s, e));
+        if (m) {
+          x86Record(m, lineNo, end, pending);
+          pending = Pending.NONE;
+          return;
+        }
+      }
+      flushPending();
+    }
+
+    switch (c) {
+      case 67 /* C */: {
+        if (startsWith(buf, s, e, P_CPU_RESET)) {
+          const m = CPU_RESET.exec(buf.toString('latin1', s, e));
+          if (m) {
+            add(T.CPU_RESET, lineNo, off, end, Number(m[1]), '', NaN);
+            openRecord(Open.DUMP, lineNo, 'CPU reset dump', true);
+            return;
+          }
+        }
+        break;
+      }
+      case 99 /* c */: {
+        if (startsWith(buf, s, e, P_CHECK)) {
+          const m = CHECK_EXCEPTION.exec(buf.toString('latin1', s, e));
+          if (m) {
+            x86 = true;
+            pending = Pending.CHECK;
+            pLine = lineNo;
+            pOff = off;
+            pEnd = end;
+            pVector = parseInt(m[2], 16);
+            return;
+          }
+        }
+        break;
+      }
+      case 83 /* S */: {
+        if (startsWith(buf, s, e, P_SERVICING)) {
+          const m = SERVICING.exec(buf.toString('latin1', s, e));
+          if (m) {
+            x86 = true;
+            pending = Pending.SERVICING;
+            pLine = lineNo;
+            pOff = off;
+            pEnd = end;
+            pVector = parseInt(m[1], 16);
+            return;
+          }
+        } else if (startsWith(buf, s, e, P_SMM_ENTER) || startsWith(buf, s, e, P_SMM_EXIT)) {
+          x86 = true;
+          add(buf[s + 5] === 101 ? T.SMM_ENTER : T.SMM_EXIT, lineNo, off, end, lastCpu, '', NaN);
+          openRecord(Open.DUMP, lineNo, 'SMM register dump', true);
+          return;
+        } else if (startsWith(buf, s, e, P_STOPPED)) {
+          const m = STOPPED.exec(buf.toString('latin1', s, e));
+          if (m) {
+            add(T.EXEC_STOP, lineNo, off, end, lastCpu, m[3].trim(), pcToAux(m[2]));
+            openRecord(Open.NONE, lineNo, '', true);
+            return;
+          }
+        }
+        break;
+      }
+      case 84 /* T */: {
+        if (startsWith(buf, s, e, P_TAKING)) {
+          const m = ARM_TAKING.exec(buf.toString('latin1', s, e));
+          if (m) {
+            arm = true;
+            if (m[3] !== undefined) lastCpu = Number(m[3]);
+            const num = Number(m[1]);
+            const kind = m[2];
+            add(ARM_INTERRUPTS.has(num) ? T.INTERRUPT : T.EXCEPTION, lineNo, off, end, lastCpu, kind, NaN);
+            recStats = true;
+            recVector = kind;
+            recKind = kind;
+            recLevel = -1;
+            recPc = NaN;
+            armElr = false;
+            openRecord(Open.ARM, lineNo, 'Arm exception record', false);
+            return;
+          }
+        } else if (startsWith(buf, s, e, P_TRACE)) {
+          if (fastTrace(buf, s, e, lineNo, off, end)) return;
+          const m = TRACE.exec(buf.toString('latin1', s, e));
+          if (m) {
+            lastCpu = Number(m[1]);
+            const parts = m[3].split('/');
+            const hex = parts.length >= 2 ? parts[1] : parts[0];
+            const aux = pcToAux(hex);
+            add(T.EXEC, lineNo, off, end, lastCpu, m[4].trim(), aux);
+            if (aux === aux) bump(execPcs, pcKey(aux, hex));
+            openRecord(Open.NONE, lineNo, '', true);
+            return;
+          }
+        } else if (startsWith(buf, s, e, P_TRIPLE)) {
+          x86 = true;
+          add(T.TRIPLE_FAULT, lineNo, off, end, lastCpu, '', NaN);
+          openRecord(Open.NONE, lineNo, '', true);
+          return;
+        }
+        break;
+      }
+      case 69 /* E */: {
+        if (startsWith(buf, s, e, P_RETURN)) {
+          const m = ARM_RETURN.exec(buf.toString('latin1', s, e));
+          if (m) {
+            arm = true;
+            add(T.EXCEPTION_RETURN, lineNo, off, end, lastCpu, `EL${m[2]}->EL${m[4]}`, pcToAux(m[5]));
+            openRecord(Open.NONE, lineNo, '', true);
+            return;
+          }
+        }
+        break;
+      }
+      case 73 /* I */: {
+        if (startsWith(buf, s, e, P_IN)) {
+          // `IN:` without the dashes QEMU prints before it (a log starting mid-block).
+          add(T.TB, lineNo, off, end, lastCpu, buf.toString('latin1', s + 3, e).trim(), NaN);
+          openRecord(Open.TB, lineNo, 'in_asm block', false);
+          return;
+        }
+        if (startsWith(buf, s, e, P_ILLEGAL)) {
+          const m = ARM_ILLEGAL_RETURN.exec(buf.toString('latin1', s, e));
+          if (m) {
+            arm = true;
+            add(T.EXCEPTION_RETURN, lineNo, off, end, lastCpu, 'illegal', NaN);
+            openRecord(Open.NONE, lineNo, '', true);
+            return;
+          }
+        }
+        break;
+      }
+      case 76 /* L */: {
+        if (startsWith(buf, s, e, P_LINKING)) {
+          add(T.TB_LINK, lineNo, off, end, lastCpu, '', NaN);
+          openRecord(Open.NONE, lineNo, '', true);
+          return;
+        }
+        break;
+      }
+      case 45 /* - */: {
+        if (startsWith(buf, s, e, P_DASHES)) {
+          // Held until the next line says what the block is (`IN:` → TB).
+          pending = Pending.DASHES;
+          pLine = lineNo;
+          pOff = off;
+          pEnd = end;
+          return;
+        }
+        break;
+      }
+      case 46 /* . */: {
+        if (open === Open.ARM && buf[s + 1] === 46 && buf[s + 2] === 46) {
+          b.extendLast(end);
+          armContinuation(buf.toString('latin1', s, e));
+          return;
+        }
+        break;
+      }
+      default: {
+        if ((c === 32 || (c >= 48 && c <= 57)) && isX86Record(buf, s, e)) {
+          const m = X86_RECORD.exec(buf.toString('latin1', s, e));
+          if (m) {
+            x86Record(m, lineNo, end, Pending.NONE, off);
+            return;
+          }
+        }
+      }
+    }
+
+    // Not a record start: a continuation of the open record, or a line of its own.
+    if (open === Open.DUMP && isDumpLine(buf, s, e)) {
+      b.extendLast(end);
+      if (!complete && startsWith(buf, s, e, P_EFER)) complete = true;
+      return;
+    }
+    if (open === Open.TB && (c === 32 || c === 9 || (c === 48 && buf[s + 1] === 120) || c === 79 /* OBJD-… */)) {
+      b.extendLast(end);
+      if (row.aux !== row.aux && c === 48) {
+        const m = INSN.exec(buf.toString('latin1', s, Math.min(e, s + 24)));
+        if (m) {
+          row.aux = pcToAux(m[1]);
+          b.aux.setLast(row.aux);
+        }
+      }
+      return;
+    }
+    if (hasControl(buf, s, e) > 4) diags.add({ code: 'BINARY_JUNK', severity: 'warning', file: name, line: lineNo, message: 'binary data in a QEMU log; kept as a LINE event' });
+    add(T.LINE, lineNo, off, end, -1, '', NaN);
+    openRecord(Open.NONE, lineNo, '', true);
+  }, chunkBytes);
+
+  /** An x86 delivery record, merged with the announcing line when `via` says there was one. */
+  function x86Record(m: RegExpExecArray, lineNo: number, end: number, via: Pending, off = 0): void {
+    x86 = true;
+    const counter = Number(m[1]);
+    if (lastCounter >= 0 && counter > lastCounter + 1) {
+      diags.add({
+        code: 'RECORD_GAP',
+        severity: 'warning',
+        file: name,
+        line: lineNo,
+        message: `QEMU's interrupt counter jumps from ${lastCounter} to ${counter}: ${counter - lastCounter - 1} record(s) missing here`,
+      });
+    }
+    if (firstCounter < 0) firstCounter = counter;
+    lastCounter = counter;
+    const v = parseInt(m[2], 16);
+    const software = m[4] === '1';
+    let type: number;
+    let kind: string;
+    if (via === Pending.SERVICING || (via === Pending.NONE && !software && (v === X86_NMI || v >= 32))) {
+      type = T.INTERRUPT;
+      kind = v === X86_NMI ? 'NMI' : 'IRQ';
+    } else {
+      type = T.EXCEPTION;
+      kind = x86ExceptionKind(v, software);
+    }
+    const aux = pcToAux(m[8]);
+    const start = via === Pending.NONE ? off : pOff;
+    const line = via === Pending.NONE ? lineNo : pLine;
+    add(type, line, start, end, lastCpu, kind, aux);
+    recStats = true;
+    recVector = `0x${v.toString(16)}`;
+    recKind = kind;
+    recLevel = Number(m[5]);
+    recPc = aux;
+    recPcHex = m[8];
+    openRecord(Open.DUMP, line, 'x86 interrupt record', false);
+  }
+
+  /**
+   * `Trace N: 0xHOST [a/PC/c/d] sym` read straight from the bytes: exec logs
+   * hold millions of these. Returns false to let the regex handle anything unusual.
+   */
+  function fastTrace(buf: Buffer, s: number, e: number, lineNo: number, off: number, end: number): boolean {
+    let j = s + 6;
+    let cpu = 0;
+    const d0 = j;
+    while (j < e && buf[j] >= 48 && buf[j] <= 57) cpu = cpu * 10 + buf[j++] - 48;
+    if (j === d0 || buf[j] !== 58) return false;
+    while (j < e && buf[j] !== 91) j++;
+    const open = j;
+    let slash1 = -1;
+    let slash2 = -1;
+    while (j < e && buf[j] !== 93) {
+      if (buf[j] === 47) {
+        if (slash1 < 0) slash1 = j;
+        else if (slash2 < 0) slash2 = j;
+      }
+      j++;
+    }
+    if (open >= e || j >= e) return false;
+    const close = j;
+    const aux = slash1 < 0 ? hexBytesToAux(buf, open + 1, close) : hexBytesToAux(buf, slash1 + 1, slash2 < 0 ? close : slash2);
+    if (aux !== aux) return false;
+    let se = e;
+    while (se > close + 1 && buf[se - 1] === 32) se--;
+    const sym = se > close + 2 ? buf.toString('latin1', close + 2, se) : '';
+    lastCpu = cpu;
+    add(T.EXEC, lineNo, off, end, cpu, sym, aux);
+    if (Number.isSafeInteger(aux)) bump(execPcs, aux);
+    else bump(execPcs, normHex(buf.toString('latin1', slash1 < 0 ? open + 1 : slash1 + 1, slash2 < 0 ? close : slash2)));
+    openRecord(Open.NONE, lineNo, '', true);
+    return true;
+  }
+
+  function armContinuation(text: string): void {
+    let m: RegExpExecArray | null;
+    if (text.startsWith('...with ELR')) {
+      armElr = true;
+      a64Log = true;
+      complete = false;
+      if ((m = ARM_ELR.exec(text))) {
+        recPc = pcToAux(m[1]);
+        recPcHex = m[1];
+        b.aux.setLast(recPc);
+      }
+    } else if (text.startsWith('...from')) {
+      if ((m = ARM_FROM.exec(text))) recLevel = Number(m[1]);
+    } else if (text.startsWith('...with ESR')) {
+      // Both the AArch64 and the AArch32 paths print ESR; only AArch64 goes on with ELR and
+      // `...to EL`. Once the log has shown AArch64 records, a record stopping here was cut.
+      complete = !a64Log;
+      // QEMU prints the syndrome for IRQs too, but it is stale there: ESR is written only for synchronous exceptions.
+      if (b.type.last() === T.EXCEPTION && (m = ARM_ESR.exec(text))) {
+        const ec = parseInt(m[1], 16);
+        bump(esr, ESR_EC[ec] ?? `EC_0x${ec.toString(16)}`);
+      }
+    } else if (text.startsWith('...to EL') || (text.startsWith('...handled as ') && !armElr)) {
+      // `...to EL` ends an AArch64 record; PSCI and semihosting calls end right after ESR.
+      complete = true;
+    }
+  }
+
+  flushPending();
+  commit();
+  if (!complete && b.size > 0) {
+    diags.add({ code: 'TRUNCATED_RECORD', severity: 'warning', file: name, line: openLine, message: `the log ends inside this ${openWhat}; the event keeps the lines that are there` });
+  }
+  if (bytes > 0 && lastEnd === bytes) {
+    diags.add({ code: 'TRUNCATED_LINE', severity: 'warning', file: name, line: lines, message: 'the file ends mid-line (no newline after the last line)' });
+  }
+  if (b.size === 0) {
+    diags.add({ code: 'NO_EVENTS', severity: 'error', file: name, line: 1, message: lines === 0 ? 'file is empty' : 'no QEMU -d record in this file' });
+  }
+  return {
+    table: b,
+    extra: {
+      arch: x86 ? 'x86' : arm ? 'arm' : null,
+      lines,
+      vectors: obj(vectors),
+      kinds: obj(kinds),
+      esr_classes: obj(esr),
+      privilege_levels: obj(levels),
+      top_pcs: topPcs(pcs),
+      top_exec_pcs: topPcs(execPcs),
+      record_counter: firstCounter >= 0 ? { first: firstCounter, last: lastCounter } : null,
+    },
+  };
+}

@@ -1,0 +1,175 @@
+// kscope on real QEMU -d logs, as a user runs it: summary / event / filter / index through the
+// built CLI, on gzipped fixtures and on a plain copy without a telling name. Counts are checked
+// against an independent line-by-line count of the same files.
+import assert from 'node:assert/strict';
+import { after, describe, test } from 'node:test';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { oracle } from '../src/formats/qemu-d/testing.js';
+import { ROOT, assertNoStack, cleanup, json, jsonLines, runCli, runCliAsync, tmpdir } from './helpers.js';
+
+after(cleanup);
+
+const FIX = join(ROOT, 'test', 'fixtures', 'linux');
+const have = (f: string) => existsSync(join(FIX, f));
+const dir = tmpdir('kscope-qemu-d-cli-');
+
+/** A private copy of a fixture (bundles are written beside the input). */
+function copy(f: string): string {
+  const p = join(dir, f);
+  if (!existsSync(p)) copyFileSync(join(FIX, f), p);
+  return p;
+}
+function plain(f: string): string {
+  return gunzipSync(readFileSync(join(FIX, f))).toString('latin1');
+}
+function ok(args: string[]): string {
+  const r = runCli(args);
+  assertNoStack(r, args.join(' '));
+  assert.equal(r.code, 0, `kscope ${args.join(' ')}\n${r.stderr}`);
+  return r.stdout;
+}
+/** As ok, without blocking: the per-fixture summaries run side by side (each on its own copy). */
+async function okAsync(args: string[]): Promise<string> {
+  const r = await runCliAsync(args);
+  assertNoStack(r, args.join(' '));
+  assert.equal(r.code, 0, `kscope ${args.join(' ')}\n${r.stderr}`);
+  return r.stdout;
+}
+
+describe('summary counts match what the log holds', { concurrency: true }, () => {
+  for (const f of ['x86_64-qemu-int.log.gz', 'arm64-qemu-int.log.gz', 'x86_64-spin-qemu-int.log.gz', 'arm64-spin-qemu-int.log.gz', 'x86_64-qemu-exec.log.gz', 'arm64-qemu-exec.log.gz']) {
+    test(f, { skip: !have(f) }, async () => {
+      const text = plain(f);
+      const want = oracle(text);
+      const s = json(await okAsync(['summary', copy(f), '--json']));
+      assert.equal(s.format, 'qemu-d');
+      assert.deepEqual(s.types, want.types);
+      assert.equal(s.events, Object.values(want.types).reduce((a, b) => a + b, 0));
+      assert.deepEqual(s.warnings, []);
+      if (f.includes('-int')) {
+        const vectors = s.vectors as Record<string, number>;
+        const levels = s.privilege_levels as Record<string, number>;
+        assert.equal(Object.values(vectors).reduce((a, b) => a + b, 0), (want.types.INTERRUPT ?? 0) + (want.types.EXCEPTION ?? 0));
+        if (f.startsWith('x86')) {
+          // The README's own grep counts: `v=ec` records and records at cpl=3.
+          assert.equal(vectors['0xec'], text.split('\n').filter((l) => /^\s*\d+: v=ec /.test(l)).length);
+          assert.equal(levels['3'] ?? 0, text.split('\n').filter((l) => /^\s*\d+: v=.* cpl=3 /.test(l)).length);
+          assert.equal(s.arch, 'x86');
+        } else {
+          assert.equal(vectors.IRQ, text.split('\n').filter((l) => l.startsWith('Taking exception 5 [IRQ]')).length);
+          assert.equal(s.arch, 'arm');
+          const cpus = s.cpus as Record<string, number>;
+          assert.ok(Object.keys(cpus).length >= 1);
+        }
+      }
+    });
+  }
+});
+
+test('the spinning PID 1: the loop pc tops top_pcs', { skip: !have('x86_64-spin-qemu-int.log.gz') || !have('arm64-spin-qemu-int.log.gz') }, () => {
+  const x = json(ok(['summary', copy('x86_64-spin-qemu-int.log.gz'), '--json']));
+  const a = json(ok(['summary', copy('arm64-spin-qemu-int.log.gz'), '--json']));
+  const xTop = (x.top_pcs as { pc: string; count: number }[])[0];
+  const aTop = (a.top_pcs as { pc: string; count: number }[])[0];
+  assert.equal(xTop.pc, '0x401619');
+  assert.equal(xTop.count, plain('x86_64-spin-qemu-int.log.gz').split('\n').filter((l) => l.includes(' pc=0000000000401619 ')).length);
+  assert.equal(aTop.pc, '0x4006d4');
+  assert.equal(aTop.count, plain('arm64-spin-qemu-int.log.gz').split('\n').filter((l) => l === '...with ELR 0x4006d4').length);
+});
+
+test('detected without its name: a plain copy called unknown.dat gives the same summary', { skip: !have('x86_64-qemu-int.log.gz') }, () => {
+  const p = join(dir, 'unknown.dat');
+  writeFileSync(p, plain('x86_64-qemu-int.log.gz'));
+  const a = json(ok(['summary', p, '--json']));
+  const b = json(ok(['summary', copy('x86_64-qemu-int.log.gz'), '--json']));
+  assert.equal(a.format, 'qemu-d');
+  for (const k of ['events', 'types', 'vectors', 'kinds', 'privilege_levels', 'top_pcs', 'record_counter']) assert.deepEqual(a[k], b[k], k);
+  // --format forces the reader; the result is the same.
+  const forced = json(ok(['summary', p, '--format', 'qemu-d', '--json', '-o', join(dir, 'forced.kscope')]));
+  assert.deepEqual(forced.types, a.types);
+});
+
+test('event N: the record at its line, with its pc and cpl; --context gives the neighbours', { skip: !have('x86_64-qemu-int.log.gz') }, () => {
+  const f = copy('x86_64-qemu-int.log.gz');
+  const lines = plain('x86_64-qemu-int.log.gz').split('\n');
+  const pf = jsonLines(ok(['filter', f, '--type', 'EXCEPTION', '--limit', '1', '--from', '100', '--json']))[0];
+  assert.ok((pf.index as number) >= 100);
+  const e = jsonLines(ok(['event', f, String(pf.index), '--json']))[0];
+  assert.deepEqual(e, pf);
+  const at = (e.line as number) - 1;
+  const rec = lines[at].startsWith('check_exception') ? lines[at + 1] : lines[at];
+  const m = /v=([0-9a-f]+) .* cpl=(\d) IP=\S+ pc=0*([0-9a-f]+) /.exec(rec) as RegExpExecArray;
+  assert.equal(e.vector, `0x${parseInt(m[1], 16).toString(16)}`);
+  assert.equal(e.cpl, Number(m[2]));
+  assert.equal(e.pc, `0x${m[3]}`);
+  assert.equal(e.type, 'EXCEPTION');
+  assert.ok(String(e.text).startsWith(`${e.line}: `));
+  const ctx = jsonLines(ok(['event', f, String(pf.index), '--context', '2', '--json']));
+  assert.deepEqual(
+    ctx.map((c) => c.index),
+    [-2, -1, 0, 1, 2].map((d) => (pf.index as number) + d),
+  );
+  assert.deepEqual(ctx[2], e);
+});
+
+test('filter --type INTERRUPT: every interrupt in order, each at a line that announces one', { skip: !have('arm64-qemu-int.log.gz') }, () => {
+  const f = copy('arm64-qemu-int.log.gz');
+  const text = plain('arm64-qemu-int.log.gz');
+  const lines = text.split('\n');
+  const all = jsonLines(ok(['filter', f, '--type', 'INTERRUPT', '--json']));
+  assert.equal(all.length, oracle(text).types.INTERRUPT);
+  let prev = -1;
+  for (const e of all) {
+    assert.equal(e.type, 'INTERRUPT');
+    assert.ok((e.index as number) > prev);
+    prev = e.index as number;
+    assert.match(lines[(e.line as number) - 1], /^Taking exception (?:5|6|14|15) \[/);
+    assert.equal(e.cpu, Number(/on CPU (\d+)/.exec(lines[(e.line as number) - 1])?.[1]));
+  }
+  const window = jsonLines(ok(['filter', f, '--type', 'interrupt', '--from', String(all[10].index), '--limit', '3', '--json']));
+  assert.deepEqual(window, all.slice(10, 13));
+});
+
+test('index -o DIR, then queries on the bundle; TB blocks of an exec log', { skip: !have('x86_64-qemu-exec.log.gz') }, () => {
+  const f = copy('x86_64-qemu-exec.log.gz');
+  const out = join(dir, 'exec.kscope');
+  ok(['index', f, '-o', out]);
+  const tbs = jsonLines(ok(['filter', out, '--type', 'TB', '--limit', '3', '--json']));
+  const lines = plain('x86_64-qemu-exec.log.gz').split('\n');
+  for (const t of tbs) {
+    const first = lines.slice(t.line as number).find((l) => /^0x[0-9a-f]+:/.test(l)) as string;
+    assert.equal(t.pc, `0x${/^0x0*([0-9a-f]+):/.exec(first)?.[1]}`);
+    assert.ok((t.insns as number) >= 1);
+  }
+  const human = ok(['summary', out]);
+  assert.match(human, /format: qemu-d/);
+  assert.match(human, /EXEC/);
+});
+
+test('a log cut mid-record: every whole record kept, the cut one too, and a located warning', { skip: !have('arm64-qemu-int.log.gz') }, () => {
+  const lines = plain('arm64-qemu-int.log.gz').split('\n');
+  const at = lines.findIndex((l, i) => i > 2000 && l.startsWith('Taking exception 5 [IRQ]'));
+  const cutText = lines.slice(0, at + 3).join('\n') + '\n';
+  const p = join(dir, 'cut.log');
+  writeFileSync(p, cutText);
+  const s = json(ok(['summary', p, '--json']));
+  assert.deepEqual(s.types, oracle(cutText).types);
+  const w = s.warnings as { code: string; line: number }[];
+  assert.deepEqual(
+    w.map((d) => [d.code, d.line]),
+    [['TRUNCATED_RECORD', at + 1]],
+  );
+  const last = jsonLines(ok(['event', p, String((s.events as number) - 1), '--json']))[0];
+  assert.equal(last.line, at + 1);
+  assert.equal(last.type, 'INTERRUPT');
+});
+
+test('console logs of the same runs are not QEMU -d logs', { skip: !have('x86_64-qemu-int-console.log.gz') }, () => {
+  for (const f of ['x86_64-qemu-int-console.log.gz', 'arm64-qemu-int-console.log.gz']) {
+    if (!have(f)) continue;
+    const s = json(ok(['summary', copy(f), '--json']));
+    assert.notEqual(s.format, 'qemu-d', f);
+  }
+});
