@@ -5,6 +5,31 @@ import { addInputOptions, diagnosticsText, indexContext, type CommandResult, typ
 
 const n = (v: number) => v.toLocaleString('en-US');
 
+const scalar = (v: unknown) => (typeof v === 'number' ? n(v) : String(v));
+
+/**
+ * One line for a format-specific summary field: scalars as they are, small
+ * maps as `k=v …`, short lists of small records as `a/b, c/d`; anything
+ * bigger is left to --json (null).
+ */
+function compact(v: unknown): string | null {
+  if (typeof v !== 'object' || v === null) return scalar(v);
+  const isScalar = (x: unknown) => x === null || typeof x !== 'object';
+  if (Array.isArray(v)) {
+    if (v.length === 0) return null;
+    if (v.length > 10) return `${compact(v.slice(0, 10))}, … (${v.length} in all)`;
+    if (v.every(isScalar)) return v.map(scalar).join(', ');
+    if (v.every((x) => typeof x === 'object' && x !== null && Object.values(x).every(isScalar))) {
+      return v.map((x: Record<string, unknown>) => Object.entries(x).map(([k, y]) => `${k}=${scalar(y)}`).join(' ')).join('; ');
+    }
+    return null;
+  }
+  const entries = Object.entries(v as Record<string, unknown>);
+  if (entries.length === 0 || !entries.every(([, x]) => isScalar(x))) return null;
+  const shown = entries.slice(0, 16).map(([k, x]) => `${k}=${scalar(x)}`).join(' ');
+  return entries.length > 16 ? `${shown} … (${entries.length} in all)` : shown;
+}
+
 /** Human rendering of any format's summary: the contract fields, then what the format adds. */
 export function summaryText(s: Summary): string {
   const out: string[] = [`${s.source}`, `  format: ${s.format}`, `  events: ${n(s.events)}${typeof s.words === 'number' ? ` in ${n(s.words)} words` : ''}`];
@@ -20,8 +45,9 @@ export function summaryText(s: Summary): string {
   if (subs && Object.keys(subs).length) out.push(`  top subsystems: ${Object.entries(subs).slice(0, 10).map(([k, v]) => `${k} (${n(v)})`).join(', ')}`);
   const shown = new Set(['format', 'source', 'events', 'words', 'types', 'cpus', 'time', 'subsystems', 'warnings', 'notes', 'vmids', 'fields', 'kernel', 'never_fired', 'unknown_markers', 'functions', 'dictionary', 'meta', 'ts_unit']);
   for (const [k, v] of Object.entries(s)) {
-    if (shown.has(k) || v === null || typeof v === 'object') continue;
-    out.push(`  ${k.replace(/_/g, ' ')}: ${typeof v === 'number' ? n(v) : String(v)}`);
+    if (shown.has(k) || v === null) continue;
+    const line = compact(v);
+    if (line !== null) out.push(`  ${k.replace(/_/g, ' ')}: ${line}`);
   }
   const vm = s.vmids as Record<string, { switches: number; events: number }> | undefined;
   if (vm && Object.keys(vm).length) {
