@@ -60,6 +60,8 @@ export class EventTableBuilder {
   readonly aux = new F64List(1 << 16);
   private readonly subIds = new Map<string, number>([['', 0]]);
   readonly subNames: string[] = [''];
+  private lastSub = '';
+  private lastSubId = 0;
   readonly counts: Float64Array;
 
   constructor(readonly typeNames: readonly string[]) {
@@ -78,11 +80,17 @@ export class EventTableBuilder {
     this.type.push(row.type);
     this.ts.push(row.ts);
     this.cpu.push(row.cpu);
-    let id = this.subIds.get(row.sub);
-    if (id === undefined) {
-      id = this.subNames.length;
-      this.subIds.set(row.sub, id);
-      this.subNames.push(row.sub);
+    // Neighbouring lines usually share a subsystem: skip the map lookup then.
+    let id = this.lastSubId;
+    if (row.sub !== this.lastSub) {
+      const known = this.subIds.get(row.sub);
+      if (known === undefined) {
+        id = this.subNames.length;
+        this.subIds.set(row.sub, id);
+        this.subNames.push(row.sub);
+      } else id = known;
+      this.lastSub = row.sub;
+      this.lastSubId = id;
     }
     this.sub.push(id);
     this.aux.push(row.aux);

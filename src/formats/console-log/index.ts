@@ -37,6 +37,8 @@ export function cleanLine(line: string): string {
 const HAS_CONTROL = /[\x00-\x08\x0b-\x1f\x7f]/;
 /** Bytes of a line that classification looks at: families match on the head only. */
 const HEAD_BYTES = 160;
+/** Characters checked for control bytes (escape sequences, NULs, binary junk). */
+const CONTROL_SCAN = 48;
 /** Heads of lines some family must see whole (it validates them to the last byte). */
 const FULL_LINE = new RegExp(FAMILIES.flatMap((f) => (f.fullLine ? [f.fullLine.source] : [])).join('|') || '(?!)');
 
@@ -132,7 +134,8 @@ export function scanRange(path: string, name: string, start: number, end: number
       }
       let line = buf.toString('latin1', s, Math.min(e, s + HEAD_BYTES));
       if (e - s > HEAD_BYTES && FULL_LINE.test(line)) line = buf.toString('latin1', s, e);
-      if (HAS_CONTROL.test(line)) {
+      // Escapes and junk show at a line's start; scanning only there keeps this check cheap.
+      if (HAS_CONTROL.test(line.length > CONTROL_SCAN ? line.slice(0, CONTROL_SCAN) : line)) {
         if (isBinaryJunk(line)) {
           binary++;
           diags.add({ code: 'BINARY_JUNK', severity: 'warning', file: name, line: lineNo, message: 'binary data in a text log; kept as a LINE event' });
