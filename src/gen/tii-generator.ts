@@ -185,6 +185,11 @@ export interface DumpOptions {
   lineWidth?: number;
 }
 
+/** push(...src) without the spread: a 90 M-word dump has millions of lines, more arguments than the stack takes. */
+function append(dst: string[], src: string[]): void {
+  for (const x of src) dst.push(x);
+}
+
 function base64Lines(bytes: Buffer, width: number): string[] {
   const b64 = bytes.toString('base64');
   const out: string[] = [];
@@ -215,19 +220,24 @@ export function dumpLines(words: Uint16Array, dictionary: Map<number, bigint>, o
       compressedTotal += c.length;
       data.push(`BLOCK:${seq++}:${c.length}:${chunk.length}`, ...base64Lines(c, width));
     }
-    if (tail > 0) data.push(`TAIL_RAW_ENTRIES:${tail}`, ...base64Lines(bytes.subarray(body * 2), width));
+    if (tail > 0) {
+      data.push(`TAIL_RAW_ENTRIES:${tail}`);
+      append(data, base64Lines(bytes.subarray(body * 2), width));
+    }
     header.push(['BLOCKS', seq], ['TOTAL_COMPRESSED', compressedTotal]);
   } else if (version === 2) {
     const c = lz4EncodeBlock(bytes);
     header.push(['COMPRESSED_SIZE', c.length]);
-    data.push(...base64Lines(c, width));
+    append(data, base64Lines(c, width));
   } else {
-    data.push(...base64Lines(bytes, width));
+    append(data, base64Lines(bytes, width));
   }
   for (const [k, v] of header) lines.push(`${k}: ${v}`);
   lines.push('===');
   for (const [id, a] of dictionary) lines.push(`${id}:${a.toString(16)}`);
-  lines.push('===', ...data, '===', `CHECKSUM: ${crc32(bytes).toString(16).padStart(8, '0')}`, END_MARK);
+  lines.push('===');
+  append(lines, data);
+  lines.push('===', `CHECKSUM: ${crc32(bytes).toString(16).padStart(8, '0')}`, END_MARK);
   return lines;
 }
 
@@ -235,7 +245,8 @@ export function dumpLines(words: Uint16Array, dictionary: Map<number, bigint>, o
 export function consoleLog(dumps: string[][]): string {
   const out = ['ELF-loader started on CPU: ARM Ltd. Cortex-A57 r1p0', 'Bootstrapping kernel', 'Booting all finished, dropped to user space', 'Starting test suite sel4test'];
   dumps.forEach((d, i) => {
-    out.push(`Test suite passed. Dumping ftrace buffer (${i + 1})`, ...d);
+    out.push(`Test suite passed. Dumping ftrace buffer (${i + 1})`);
+    append(out, d);
   });
   out.push('All is well in the universe');
   return out.join('\n') + '\n';

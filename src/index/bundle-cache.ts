@@ -46,7 +46,8 @@ function staleReason(m: Manifest | null, input: string, fp: Fingerprint, reader:
   if (m.format !== reader.id) return `bundle holds format ${m.format}, input is ${reader.id}`;
   const was = m.input.fingerprint;
   if (was.size !== fp.size || was.sample !== fp.sample) return `${input} changed since it was indexed (or the bundle belongs to another file)`;
-  if (was.mtimeMs !== fp.mtimeMs && was.crc32 !== undefined && fullCrc(input) !== was.crc32) return `${input} changed since it was indexed`;
+  // Without a whole-file crc (readers that do not stream the raw bytes), a new mtime is all we can go by.
+  if (was.mtimeMs !== fp.mtimeMs && (was.crc32 === undefined || fullCrc(input) !== was.crc32)) return `${input} changed since it was indexed`;
   if (!sameOptions(m.options, opts)) return 'index options changed (format spec, meta or ELF file)';
   return null;
 }

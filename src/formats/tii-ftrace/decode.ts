@@ -4,11 +4,12 @@ import { FIRST_MARKER, FUNC_ENTER, FUNC_EXIT, UNKNOWN_MARKER, VMID, type Compile
 
 /** Function id → kernel address (from the dictionary) and symbol name (from an ELF). */
 export interface FunctionNames {
-  address(id: number): number | undefined;
+  /** A bigint when the address needs more than 53 bits (kernel addresses do). */
+  address(id: number): number | bigint | undefined;
   symbol(id: number): string | undefined;
 }
 
-export function hex(v: number): string {
+export function hex(v: number | bigint): string {
   return `0x${v.toString(16)}`;
 }
 
