@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import type { Command } from 'commander';
 import type { IndexContext, IndexOptions } from '../index/bundle-cache.js';
-import { READERS } from '../formats/registry.js';
+import { READER_IDS } from '../formats/registry.js';
 import { formatDiagnostic, type Diagnostic } from '../model/diagnostics.js';
 
 /** What a command returns: one object, or a stream of records (one JSON object per line). */
@@ -20,7 +20,7 @@ export type InputOptions = IndexOptions & { stream?: string; dump?: string; json
 export function addInputOptions(cmd: Command): Command {
   return cmd
     .option('-o, --out <dir>', 'bundle directory (default: <input>.kscope beside the input)')
-    .option('--format <id>', `force the input format instead of detecting it (${READERS.map((r) => r.id).join(', ')})`)
+    .option('--format <id>', `force the input format instead of detecting it (${READER_IDS.join(', ')})`)
     .option('--meta <file>', 'ftrace.meta for a TII ftrace.bin (default: found beside it)')
     .option('--format-spec <file>', 'JSON marker table and word-class rule replacing the default TII interpretation')
     .option('--elf <file>', 'kernel ELF: resolve function ids to symbol names')

@@ -2,14 +2,6 @@
 import { Command } from 'commander';
 import { UserError } from '../util/errors.js';
 import type { CommandResult } from './context.js';
-import { register as registerIndex } from './commands/index-cmd.js';
-import { register as registerSummary } from './commands/summary.js';
-import { register as registerEvent } from './commands/event.js';
-import { register as registerFilter } from './commands/filter.js';
-import { register as registerGenerate } from './commands/generate.js';
-import { register as registerLog } from './commands/log.js';
-import { register as registerCrashes } from './commands/crashes.js';
-import { register as registerTests } from './commands/tests.js';
 
 const program = new Command();
 program
@@ -57,14 +49,28 @@ async function run(f: () => CommandResult | Promise<CommandResult>): Promise<voi
   }
 }
 
-registerIndex(program, run);
-registerSummary(program, run);
-registerEvent(program, run);
-registerFilter(program, run);
-registerLog(program, run);
-registerCrashes(program, run);
-registerTests(program, run);
-registerGenerate(program, run);
+
+type Register = (program: Command, run: (f: () => CommandResult | Promise<CommandResult>) => void) => void;
+
+/**
+ * Every command, by name. Only the command being run is loaded (each pulls in
+ * its readers, DuckDB, …), which keeps a query's start-up close to Node's own;
+ * `--help` and unknown names load them all.
+ */
+const COMMANDS: Record<string, () => Promise<{ register: Register }>> = {
+  index: () => import('./commands/index-cmd.js'),
+  summary: () => import('./commands/summary.js'),
+  event: () => import('./commands/event.js'),
+  filter: () => import('./commands/filter.js'),
+  log: () => import('./commands/log.js'),
+  crashes: () => import('./commands/crashes.js'),
+  tests: () => import('./commands/tests.js'),
+  generate: () => import('./commands/generate.js'),
+};
+
+const named = process.argv.slice(2).find((a) => !a.startsWith('-'));
+const chosen = named !== undefined && named in COMMANDS ? [named] : Object.keys(COMMANDS);
+for (const name of chosen) (await COMMANDS[name]()).register(program, run);
 
 // EPIPE when piped into `head`: stop quietly.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {

@@ -1,25 +1,37 @@
 import type { FormatReader } from '../model/format.js';
-import { tiiFtraceBin, tiiFtraceConsole, containsDump } from './tii-ftrace/index.js';
-import { consoleLog } from './console-log/index.js';
-import { breenixTraceReader } from './breenix-trace/index.js';
-import { qemuD } from './qemu-d/index.js';
-import { ftraceText } from './ftrace-text/index.js';
 import { FileSource } from '../util/file-source.js';
 import { UserError } from '../util/errors.js';
 
-/** Every reader kscope knows, listed once. Detection asks each and takes the most confident. */
-export const READERS: readonly FormatReader[] = [tiiFtraceBin, tiiFtraceConsole, consoleLog, breenixTraceReader, qemuD, ftraceText];
+/**
+ * Every reader kscope knows, listed once, loaded on demand: a query on an
+ * existing bundle loads only its own reader, which keeps CLI start-up short.
+ * Detection loads them all and takes the most confident.
+ */
+export const READER_IDS = ['tii-ftrace', 'tii-console', 'console-log', 'breenix-trace', 'qemu-d', 'ftrace-text'] as const;
 
-export function readerById(id: string): FormatReader {
-  const r = READERS.find((x) => x.id === id);
-  if (!r) throw new UserError(`unknown format ${id}; known formats: ${READERS.map((x) => x.id).join(', ')}`);
-  return r;
+const LOADERS: Record<(typeof READER_IDS)[number], () => Promise<FormatReader>> = {
+  'tii-ftrace': async () => (await import('./tii-ftrace/index.js')).tiiFtraceBin,
+  'tii-console': async () => (await import('./tii-ftrace/index.js')).tiiFtraceConsole,
+  'console-log': async () => (await import('./console-log/index.js')).consoleLog,
+  'breenix-trace': async () => (await import('./breenix-trace/index.js')).breenixTraceReader,
+  'qemu-d': async () => (await import('./qemu-d/index.js')).qemuD,
+  'ftrace-text': async () => (await import('./ftrace-text/index.js')).ftraceText,
+};
+
+export async function readerById(id: string): Promise<FormatReader> {
+  const load = (LOADERS as Record<string, (() => Promise<FormatReader>) | undefined>)[id];
+  if (!load) throw new UserError(`unknown format ${id}; known formats: ${READER_IDS.join(', ')}`);
+  return load();
+}
+
+export async function allReaders(): Promise<FormatReader[]> {
+  return Promise.all(READER_IDS.map((id) => LOADERS[id]()));
 }
 
 const HEAD = 4096;
 
 /** Picks the reader for a file from its first 4 KiB (file name breaks ties), or names what was expected. */
-export function detectFormat(path: string): FormatReader {
+export async function detectFormat(path: string): Promise<FormatReader> {
   const src = new FileSource(path);
   let head: Buffer;
   try {
@@ -28,9 +40,10 @@ export function detectFormat(path: string): FormatReader {
     src.close();
   }
   if (head.length === 0) throw new UserError(`${path}: file is empty; expected a trace or log`);
+  const readers = await allReaders();
   let best: FormatReader | null = null;
   let score = 0;
-  for (const r of READERS) {
+  for (const r of readers) {
     const s = r.detect(head, path);
     if (s > score) {
       score = s;
@@ -38,9 +51,12 @@ export function detectFormat(path: string): FormatReader {
     }
   }
   // A dump deep inside a long console log is not in the head.
-  if ((!best || best.kind === 'text' || score === 0) && containsDump(path)) return tiiFtraceConsole;
+  if (!best || best.kind === 'text' || score === 0) {
+    const tii = await import('./tii-ftrace/index.js');
+    if (tii.containsDump(path)) return tii.tiiFtraceConsole;
+  }
   if (!best || score === 0) {
-    throw new UserError(`${path}: byte 0: not a format kscope reads (known: ${READERS.map((r) => r.title).join('; ')}); use --format to force one`);
+    throw new UserError(`${path}: byte 0: not a format kscope reads (known: ${readers.map((r) => r.title).join('; ')}); use --format to force one`);
   }
   return best;
 }

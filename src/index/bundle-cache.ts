@@ -92,7 +92,11 @@ export async function indexInput(input: string, options: IndexOptions, ctx: Inde
   const dir = resolve(options.out ?? defaultBundleDir(input));
   const existing = readManifest(dir);
   const buildOptions = buildOptionsOf(options, existing);
-  const reader = options.format ? readerById(options.format) : existing && !force && existing.input.fingerprint.sample === fp.sample ? readerById(existing.format) : detectFormat(plain);
+  const reader = options.format
+    ? await readerById(options.format)
+    : existing && !force && existing.input.fingerprint.sample === fp.sample
+      ? await readerById(existing.format)
+      : await detectFormat(plain);
   const optKey = reader.optionsKey(buildOptions, input);
   const reason = force ? 'rebuild requested' : staleReason(existing, input, fp, reader, optKey);
   if (!reason && existing) return { dir, manifest: existing, reader, built: false, reason: null, plain };

@@ -12,7 +12,7 @@ export function register(program: Command, run: (f: () => CommandResult | Promis
         const t0 = performance.now();
         const r = await indexInput(input, opts, indexContext(), opts.force === true);
         const ms = performance.now() - t0;
-        const reader = readerById(r.manifest.format);
+        const reader = await readerById(r.manifest.format);
         const bundle = new Bundle(r.dir, r.manifest);
         const streams = reader.streams(bundle);
         bundle.close();

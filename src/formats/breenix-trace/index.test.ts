@@ -144,10 +144,10 @@ describe('breenix-trace images: generated rings against ground truth', () => {
 describe('breenix-trace detection', () => {
   const g = generateImage({ seed: 3, rings: [{ writeIdx: 40 }, { writeIdx: 2 }] });
 
-  test('an image is found by its structure, without its name', () => {
+  test('an image is found by its structure, without its name', async () => {
     assert.ok(imageScore(g.image.subarray(0, 4096), '') >= 0.95);
-    assert.equal(detectFormat(tempFile('noname', g.image)).id, 'breenix-trace');
-    assert.equal(detectFormat(tempFile('trace_buffers.bin', g.image)).id, 'breenix-trace');
+    assert.equal((await detectFormat(tempFile('noname', g.image))).id, 'breenix-trace');
+    assert.equal((await detectFormat(tempFile('trace_buffers.bin', g.image))).id, 'breenix-trace');
   });
 
   test('an image whose CPU 0 ring is empty needs its name (or --format)', () => {
