@@ -128,8 +128,13 @@ export function nameFunctions(dictionary: Map<number, bigint>, elf: string | und
 
 function dictionaryShape(dict: Map<number, bigint>, symbols: number | null): TiiSummary['dictionary'] {
   let max = -1;
-  for (const id of dict.keys()) if (id > max) max = id;
-  return { size: dict.size, max_id: max < 0 ? null : max, gaps: max < 0 ? 0 : max + 1 - dict.size, symbols };
+  let min = Infinity;
+  for (const id of dict.keys()) {
+    if (id > max) max = id;
+    if (id < min) min = id;
+  }
+  // Gaps between the first and last id: ids the kernel skipped (ids below the first are not gaps).
+  return { size: dict.size, max_id: max < 0 ? null : max, gaps: max < 0 ? 0 : max - min + 1 - dict.size, symbols };
 }
 
 function summarize(
