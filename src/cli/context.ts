@@ -54,8 +54,3 @@ export function indexContext(): IndexContext {
 export function diagnosticsText(list: Diagnostic[]): string[] {
   return list.map(formatDiagnostic);
 }
-
-export function parseIntArg(value: string, what: string): number {
-  if (!/^-?\d+$/.test(value.trim())) throw new Error(`${what} must be an integer, got "${value}"`);
-  return Number(value);
-}

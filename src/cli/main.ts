@@ -65,12 +65,20 @@ const COMMANDS: Record<string, () => Promise<{ register: Register }>> = {
   log: () => import('./commands/log.js'),
   crashes: () => import('./commands/crashes.js'),
   tests: () => import('./commands/tests.js'),
+  runs: () => import('./commands/runs.js'),
+  parity: () => import('./commands/parity.js'),
+  compare: () => import('./commands/compare.js'),
+  flaky: () => import('./commands/flaky.js'),
+  report: () => import('./commands/report.js'),
+  failures: () => import('./commands/report.js'),
   generate: () => import('./commands/generate.js'),
 };
 
 const named = process.argv.slice(2).find((a) => !a.startsWith('-'));
 const chosen = named !== undefined && named in COMMANDS ? [named] : Object.keys(COMMANDS);
-for (const name of chosen) (await COMMANDS[name]()).register(program, run);
+// report.js registers `report` and `failures` both: register each module once.
+const modules = new Set(await Promise.all(chosen.map((name) => COMMANDS[name]())));
+for (const m of modules) m.register(program, run);
 
 // EPIPE when piped into `head`: stop quietly.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
