@@ -24,12 +24,32 @@ $K index "$OUT/arm64-bug.log.gz"
 $K summary "$OUT/arm64-bug.log.gz"
 $K log "$OUT/arm64-bug.log.gz" --grep 'kernel BUG at|Internal error' --context 2
 
+step "Crashes with stable titles (Debian kernels: a BUG, a hung task on a frozen filesystem)"
+$K crashes "$OUT/arm64-bug.log.gz"
+$K crashes "$FIX/x86_64-hung-task-fsfreeze.log.gz" | head -8
+
+step "Test results: KUnit (KTAP) from Debian's kernels on both architectures"
+TR=test/fixtures/test-results
+$K tests "$TR/arm64-kunit.log.gz" --status fail,skip,timeout
+
+step "Run registry (DuckDB): parity across architectures, the ranked fix queue, the report"
+STORE="$OUT/runs.duckdb"
+$K runs add "$TR/x86_64-kunit.log.gz" --arch x86_64 --commit debian-6.1.192 --label kunit --store "$STORE"
+$K runs add "$TR/arm64-kunit.log.gz" --arch aarch64 --commit debian-6.1.192 --label kunit --store "$STORE"
+$K runs list --store "$STORE"
+$K parity --store "$STORE" | tail -4
+$K failures --store "$STORE"
+$K report --markdown --store "$STORE" -o "$OUT/parity.md"
+echo "(the whole parity document: $OUT/parity.md)"
+
 BREENIX=../shared/samples/breenix
 if [ -d "$BREENIX" ]; then
   step "Breenix serial capture (aarch64, a data abort)"
   cp "$BREENIX/p5b-serials__dataabort-schedule-from-kernel-cortexa72-boot55.txt" "$OUT/breenix-dataabort.txt"
   $K summary "$OUT/breenix-dataabort.txt"
   $K filter "$OUT/breenix-dataabort.txt" --type TEST_MARKER --limit 5
+  $K crashes "$OUT/breenix-dataabort.txt"
+  $K tests "$BREENIX/607-576-serials__legT-green-stack-pc-refused.txt" --status fail
 else
   echo "(../shared/samples/breenix not found: skipping the Breenix part)"
 fi
