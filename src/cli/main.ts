@@ -65,6 +65,7 @@ const COMMANDS: Record<string, () => Promise<{ register: Register }>> = {
   log: () => import('./commands/log.js'),
   crashes: () => import('./commands/crashes.js'),
   tests: () => import('./commands/tests.js'),
+  diagnose: () => import('./commands/diagnose.js'),
   runs: () => import('./commands/runs.js'),
   parity: () => import('./commands/parity.js'),
   compare: () => import('./commands/compare.js'),

@@ -1,0 +1,379 @@
+import { closeSync, openSync, readSync } from 'node:fs';
+
+/** A line longer than this is cut there (the rest is skipped), so a binary file cannot make the buffer grow without bound. */
+export const MAX_LINE_BUFFER = 64 << 20;
+
+/**
+ * Symbols of a line its shape is computed from (after folding numbers):
+ * enough to tell messages apart (a printk timestamp folds to 3), and hashing
+ * is the costliest per-line work of a pass. Lines that differ only later
+ * share a shape, which at worst makes a new line look like a repeat.
+ */
+export const SHAPE_SYMBOLS = 40;
+
+/** Bytes of a line that `text()` decodes: markers and evidence sit at the start of a line, and a 1 MiB line must not become a 1 MiB string. */
+export const MAX_TEXT_BYTES = 4096;
+
+// Terminal escapes and control bytes a serial capture picks up (the same set console-log strips).
+const CONTROL = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b[()*+][ -~]|\x1b[ -Z\\-~]|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g;
+const HAS_CONTROL = /[\x00-\x08\x0b-\x1f\x7f]/;
+
+/** A line without escape sequences and control bytes, as people read it. */
+export function cleanText(s: string): string {
+  return HAS_CONTROL.test(s) ? s.replace(CONTROL, '') : s;
+}
+
+/**
+ * The lines of a text input, read forward in big chunks in step with a scan:
+ * `seek(n)` moves to line n (1-based, counted like util/lines: `\n` ends a
+ * line, a trailing CR is dropped), after which `buf[start, end)` holds its
+ * bytes. Analyses test bytes first (see Needles) and decode with `text()`
+ * only the lines they keep, so a pass over a large log makes few strings.
+ * Seeking backwards restarts from the top of the file (scans never do).
+ */
+export class LineText {
+  buf: Buffer;
+  /** The current line's bytes are buf[start, end); valid after a successful seek. */
+  start = 0;
+  end = 0;
+  /** The current line number; 0 before the first seek. */
+  line = 0;
+  private view: Buffer;
+  private readonly fd: number;
+  private filePos = 0;
+  private eof = false;
+  /** Where the line after `line` starts in buf. */
+  private next = 0;
+  private skipping = false;
+  // The shared scan: every analysis's needles in one automaton, run once per line when first asked.
+  private watched: string[] = [];
+  private ac: Needles | null = null;
+  private hits = new Uint8Array(0);
+  private touched = new Int32Array(0);
+  private touchedN = 0;
+  private wantShape = false;
+  private shapeValue = 0;
+  private scannedLine = -1;
+  private cachedLine = -1;
+  private cachedText = '';
+
+  constructor(
+    readonly path: string,
+    chunkBytes = 4 << 20,
+  ) {
+    this.fd = openSync(path, 'r');
+    this.buf = Buffer.allocUnsafe(chunkBytes);
+    this.view = this.buf.subarray(0, 0);
+  }
+
+  private reset(): void {
+    this.filePos = 0;
+    this.eof = false;
+    this.next = 0;
+    this.line = 0;
+    this.scannedLine = -1;
+    this.skipping = false;
+    this.view = this.buf.subarray(0, 0);
+  }
+
+  /** Moves the unread tail to the front and reads more; false when nothing more came. */
+  private refill(): boolean {
+    if (this.eof) return false;
+    const keep = this.view.length - this.next;
+    if (keep > 0 && this.next > 0) this.buf.copy(this.buf, 0, this.next, this.view.length);
+    if (keep >= this.buf.length) {
+      // One line fills the whole buffer: grow, so the line still ends up in one piece.
+      const bigger = Buffer.allocUnsafe(this.buf.length * 2);
+      this.buf.copy(bigger, 0, 0, keep);
+      this.buf = bigger;
+    }
+    this.next = 0;
+    const n = readSync(this.fd, this.buf, keep, this.buf.length - keep, this.filePos);
+    this.filePos += n;
+    if (n === 0) this.eof = true;
+    this.view = this.buf.subarray(0, keep + n);
+    return n > 0;
+  }
+
+  /** Reads the line after the current one into [start, end). */
+  private advance(): boolean {
+    for (;;) {
+      if (this.skipping) {
+        // The rest of an overlong line: drop bytes up to its newline.
+        const nl = this.view.indexOf(10, this.next);
+        if (nl >= 0) {
+          this.next = nl + 1;
+          this.skipping = false;
+        } else {
+          this.next = this.view.length;
+          if (!this.refill()) return false;
+          continue;
+        }
+      }
+      const nl = this.view.indexOf(10, this.next);
+      if (nl >= 0) return this.take(this.next, nl, nl + 1);
+      if (this.view.length - this.next >= MAX_LINE_BUFFER) {
+        // No newline in 64 MiB: keep that much as the line and skip the rest of it.
+        this.skipping = true;
+        return this.take(this.next, this.view.length, this.view.length);
+      }
+      if (!this.refill()) {
+        // The last line has no newline.
+        return this.next < this.view.length ? this.take(this.next, this.view.length, this.view.length) : false;
+      }
+    }
+  }
+
+  private take(s: number, e: number, next: number): boolean {
+    this.start = s;
+    this.end = e > s && this.view[e - 1] === 13 ? e - 1 : e;
+    this.next = next;
+    this.line++;
+    return true;
+  }
+
+  /** Makes `line` current; false when the file has fewer lines. */
+  seek(line: number): boolean {
+    if (line === this.line && line > 0) return true;
+    if (line < this.line) this.reset();
+    while (this.line < line) if (!this.advance()) return false;
+    return true;
+  }
+
+  /** The current line, decoded (first MAX_TEXT_BYTES bytes) and cleaned; one string per line however often asked. */
+  text(): string {
+    if (this.cachedLine === this.line) return this.cachedText;
+    const e = Math.min(this.end, this.start + MAX_TEXT_BYTES);
+    this.cachedText = cleanText(this.buf.toString('utf8', this.start, e));
+    this.cachedLine = this.line;
+    return this.cachedText;
+  }
+
+  /**
+   * Registers needles (before the pass: in an analysis's `begin`) and
+   * returns the id of the first; `hit(id)` then says whether the current
+   * line holds needle `id`. All analyses' needles share one automaton, so
+   * each line's bytes are read once however many analyses look at them.
+   */
+  watch(needles: readonly string[]): number {
+    if (this.ac) throw new Error('LineText.watch after the pass started');
+    const base = this.watched.length;
+    this.watched.push(...needles);
+    return base;
+  }
+
+  /** Asks for `shape()` of every line (computed in the same pass over its bytes). */
+  watchShape(): void {
+    this.wantShape = true;
+  }
+
+  /** Runs the shared automaton (and the shape hash) over the current line, once. */
+  private scan(): void {
+    if (this.scannedLine === this.line) return;
+    this.scannedLine = this.line;
+    if (!this.ac) {
+      this.ac = new Needles(this.watched);
+      this.hits = new Uint8Array(this.watched.length);
+      this.touched = new Int32Array(this.watched.length);
+    }
+    const hits = this.hits;
+    const touched = this.touched;
+    for (let k = 0; k < this.touchedN; k++) hits[touched[k]] = 0;
+    let n = 0;
+    const buf = this.buf;
+    const end = this.end;
+    const next = this.ac.next;
+    const outputs = this.ac.outputs;
+    let st = 0;
+    if (this.wantShape) this.shapeValue = shapeHash(buf, this.start, end, SHAPE_SYMBOLS);
+    if (this.watched.length) {
+      const accept = this.ac.accept;
+      for (let i = this.start; i < end; i++) {
+        st = next[(st << 8) | buf[i]];
+        if (accept[st] < 0) continue;
+        const o = outputs[st] as readonly number[];
+        for (let k = 0; k < o.length; k++) {
+          if (hits[o[k]] === 0) {
+            hits[o[k]] = 1;
+            touched[n++] = o[k];
+          }
+        }
+      }
+    }
+    this.touchedN = n;
+  }
+
+  /** The current line holds watched needle `id`. */
+  hit(id: number): boolean {
+    this.scan();
+    return this.hits[id] === 1;
+  }
+
+  /** The first of `count` needles from `base` that the current line holds, as an offset from `base`; -1 when none. */
+  firstHit(base: number, count: number): number {
+    this.scan();
+    for (let k = 0; k < count; k++) if (this.hits[base + k] === 1) return k;
+    return -1;
+  }
+
+  /** shapeHash of the current line, first SHAPE_SYMBOLS symbols (after watchShape). */
+  shape(): number {
+    this.scan();
+    return this.shapeValue;
+  }
+
+  /** Text of `line` (seeks there). */
+  at(line: number): string {
+    return this.seek(line) ? this.text() : '';
+  }
+
+  close(): void {
+    closeSync(this.fd);
+  }
+}
+
+/**
+ * Finds which of a few fixed strings occurs in a byte range, in one pass over
+ * the bytes (Aho-Corasick): per line it costs a table step per byte and
+ * allocates nothing, so analyses can afford it on every line of a large log.
+ */
+export class Needles {
+  /** Transition table: state * 256 + byte → next state. */
+  readonly next: Int32Array;
+  /** For each state, the needle it completes (the shortest one), or -1: the per-byte test stays on a typed array. */
+  readonly accept: Int32Array;
+  /** For each state, every needle that ends there (itself and along failure links), for findAll. */
+  readonly outputs: (readonly number[] | null)[];
+
+  constructor(readonly needles: readonly string[]) {
+    const gotoT: Map<number, number>[] = [new Map()];
+    const acc: number[] = [-1];
+    const outs: number[][] = [[]];
+    needles.forEach((n, id) => {
+      let st = 0;
+      for (const byte of Buffer.from(n, 'utf8')) {
+        let to = gotoT[st].get(byte);
+        if (to === undefined) {
+          to = gotoT.length;
+          gotoT.push(new Map());
+          acc.push(-1);
+          outs.push([]);
+          gotoT[st].set(byte, to);
+        }
+        st = to;
+      }
+      if (acc[st] < 0) acc[st] = id;
+      outs[st].push(id);
+    });
+    const n = gotoT.length;
+    this.next = new Int32Array(n * 256);
+    this.accept = new Int32Array(n).fill(-1);
+    const fail = new Int32Array(n);
+    const queue: number[] = [];
+    for (let b = 0; b < 256; b++) {
+      const to = gotoT[0].get(b) ?? 0;
+      this.next[b] = to;
+      if (to !== 0) queue.push(to);
+    }
+    // Breadth-first, so a state's failure link is complete before its children use it.
+    for (let qi = 0; qi < queue.length; qi++) {
+      const st = queue[qi];
+      this.accept[st] = acc[st] >= 0 ? acc[st] : this.accept[fail[st]];
+      if (outs[fail[st]].length) outs[st] = [...outs[st], ...outs[fail[st]]];
+      for (let b = 0; b < 256; b++) {
+        const to = gotoT[st].get(b);
+        if (to === undefined) this.next[st * 256 + b] = this.next[fail[st] * 256 + b];
+        else {
+          fail[to] = this.next[fail[st] * 256 + b];
+          this.next[st * 256 + b] = to;
+          queue.push(to);
+        }
+      }
+    }
+    this.outputs = outs.map((o) => (o.length ? o : null));
+  }
+
+  /**
+   * Marks in `hits` (hits[id] = 1) every needle found in buf[start, end) and
+   * returns how many distinct ones; `touched` receives their ids so the caller
+   * can clear exactly those. Allocates nothing.
+   */
+  findAll(buf: Uint8Array, start: number, end: number, hits: Uint8Array, touched: Int32Array): number {
+    if (this.needles.length === 0) return 0;
+    const next = this.next;
+    const outputs = this.outputs;
+    let st = 0;
+    let n = 0;
+    const accept = this.accept;
+    for (let i = start; i < end; i++) {
+      st = next[(st << 8) | buf[i]];
+      if (accept[st] < 0) continue;
+      const o = outputs[st] as readonly number[];
+      for (let k = 0; k < o.length; k++) {
+        const id = o[k];
+        if (hits[id] === 0) {
+          hits[id] = 1;
+          touched[n++] = id;
+        }
+      }
+    }
+    return n;
+  }
+
+  /** Index of a needle found in buf[start, end) (the first to complete), or -1. */
+  find(buf: Uint8Array, start: number, end: number): number {
+    if (this.needles.length === 0) return -1;
+    const next = this.next;
+    const accept = this.accept;
+    let st = 0;
+    for (let i = start; i < end; i++) {
+      st = next[(st << 8) | buf[i]];
+      const a = accept[st];
+      if (a >= 0) return a;
+    }
+    return -1;
+  }
+
+  /** find() over the current line of `t`. */
+  inLine(t: LineText): number {
+    return this.find(t.buf, t.start, t.end);
+  }
+}
+
+/**
+ * A 32-bit hash of a line's shape: its bytes with every run of digits (and
+ * the hex digits after `0x`) folded into one placeholder, so
+ * `[heartbeat] tid=9 uptime_ms=6443` and `… uptime_ms=7457` hash alike; at
+ * most `symbols` folded symbols are hashed (counted after folding, so a
+ * longer number does not shift the cut). FNV-1a over bytes: no string, no
+ * allocation.
+ */
+export function shapeHash(buf: Uint8Array, start: number, end: number, symbols = Infinity): number {
+  let h = 0x811c9dc5;
+  let inNumber = false;
+  let inHex = false;
+  let left = symbols;
+  for (let i = start; i < end && left > 0; i++) {
+    const b = buf[i];
+    const digit = b >= 48 && b <= 57;
+    const hexLetter = inHex && ((b >= 97 && b <= 102) || (b >= 65 && b <= 70));
+    if (digit || hexLetter) {
+      if (!inNumber) {
+        h = Math.imul(h ^ 35 /* # */, 0x01000193);
+        inNumber = true;
+        left--;
+      }
+      continue;
+    }
+    // `0x`: the x follows a 0 and starts hex digits.
+    if ((b === 120 || b === 88) && inNumber && buf[i - 1] === 48) {
+      inHex = true;
+      continue;
+    }
+    inNumber = false;
+    inHex = false;
+    h = Math.imul(h ^ b, 0x01000193);
+    left--;
+  }
+  return h >>> 0;
+}
