@@ -66,6 +66,8 @@ const COMMANDS: Record<string, () => Promise<{ register: Register }>> = {
   crashes: () => import('./commands/crashes.js'),
   tests: () => import('./commands/tests.js'),
   diagnose: () => import('./commands/diagnose.js'),
+  diff: () => import('./commands/diff.js'),
+  export: () => import('./commands/export.js'),
   runs: () => import('./commands/runs.js'),
   parity: () => import('./commands/parity.js'),
   compare: () => import('./commands/compare.js'),

@@ -112,7 +112,7 @@ export function register(program: Command, run: (f: () => CommandResult | Promis
   program
     .command('diff')
     .argument('[runs...]', 'two artifacts of the same kind: A B')
-    .description('compare two runs (first difference, where they part for good, type counts, lines and crashes only one has), or red runs with green runs')
+    .description('compare two runs (first difference, where they part for good, type counts, lines and crashes only one has), or red runs with green runs; exit 0 when identical after masking (red/green: when some line separates them), 1 otherwise')
     .option('--red <files...>', 'runs that failed: report what every one of them shows')
     .option('--green <files...>', 'runs that passed: what any of them shows is not an answer')
     .option('--limit <n>', 'entries listed per section (totals count them all)', String(DEFAULT_LIMIT))
