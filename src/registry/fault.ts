@@ -5,9 +5,11 @@
  * always one bug, whatever the faulting address, so the signature keeps the
  * syndrome and drops addresses.
  *
- * The crash extractor (src/analyses/crashes/esr.ts) has a fuller decoder, but
- * the registry may not import analyses/; this is the small part signatures need.
+ * The crash extractor (src/analyses/crashes/esr.ts) has a fuller decoder; the
+ * fault status names both use live in model/.
  */
+
+import { fscName } from '../model/arm64-fault-status.js';
 
 export interface Fault {
   /** Stable grouping key, e.g. `esr:ec=0x21:fsc=0x0d` or `x86:#PF:err=0x2`. */
@@ -46,23 +48,6 @@ const EC_NAMES: Record<number, string> = {
 
 const ABORT_ECS = new Set([0x20, 0x21, 0x24, 0x25]);
 
-function fscName(fsc: number): string {
-  const level = fsc & 3;
-  switch (fsc >> 2) {
-    case 0:
-      return `address size fault L${level}`;
-    case 1:
-      return `translation fault L${level}`;
-    case 2:
-      return `access flag fault L${level}`;
-    case 3:
-      return `permission fault L${level}`;
-  }
-  if (fsc === 0x10) return 'synchronous external abort';
-  if (fsc === 0x21) return 'alignment fault';
-  if (fsc === 0x30) return 'TLB conflict abort';
-  return `fault status 0x${fsc.toString(16).padStart(2, '0')}`;
-}
 
 const hex2 = (n: number) => `0x${n.toString(16).padStart(2, '0')}`;
 
