@@ -2,6 +2,7 @@ import type { Bundle, Column } from './bundle.js';
 import type { Diagnostic } from './diagnostics.js';
 import type { EventRecord, FieldValue } from './event.js';
 import type { EventCursor, EventSource, Summary } from './source.js';
+import type { BuildContext, FormatReader, ReaderOptions } from './format.js';
 import { FileSource } from '../util/file-source.js';
 import { UserError } from '../util/errors.js';
 import { F64List, I16List, U32List, U8List } from '../util/growable.js';
@@ -373,3 +374,50 @@ export function tableSummary(
   return { format, source, events: b.size, types: s.types, cpus: s.cpus, time: s.time, subsystems: s.subsystems, warnings, ...extra };
 }
 
+
+/** What a format gives to become a reader over one event table (see `tableReader`). */
+export interface TableReaderDef {
+  id: string;
+  title: string;
+  detect(head: Buffer, name: string): number;
+  /** Build options that change the table (default: none). */
+  optionsKey?(options: ReaderOptions, path: string): Record<string, string | null>;
+  typeNames: readonly string[];
+  /** One pass over the input: the table, the format's own summary fields and the time unit. */
+  scan(path: string, ctx: BuildContext): { table: EventTableBuilder; extra: Record<string, unknown>; tsUnit: string | null };
+  decoder: RowDecoder;
+}
+
+/**
+ * A text reader whose input is one event table (console logs, QEMU -d logs,
+ * ftrace text): the bundle holds table `t0`, queries go through TableSource.
+ */
+export function tableReader(def: TableReaderDef): FormatReader {
+  return {
+    id: def.id,
+    title: def.title,
+    kind: 'text',
+    detect: (head, name) => def.detect(head, name),
+    optionsKey: (options, path) => def.optionsKey?.(options, path) ?? {},
+    build(path, _options, ctx) {
+      const { table, extra, tsUnit } = def.scan(path, ctx);
+      const info: TableInfo = {
+        id: 't0',
+        label: ctx.name,
+        events: table.size,
+        typeNames: [...def.typeNames],
+        subNames: table.subNames,
+        tsUnit,
+        summary: tableSummary(table, def.id, ctx.name, ctx.diagnostics.list(), extra),
+      };
+      return { data: { tables: [info] }, columns: table.columns('t0.') };
+    },
+    streams(bundle) {
+      return (bundle.manifest.data as { tables: TableInfo[] }).tables.map((t) => ({ id: t.id, label: t.label, events: t.events }));
+    },
+    open(bundle, path) {
+      const info = (bundle.manifest.data as { tables: TableInfo[] }).tables[0];
+      return new TableSource(bundle, info, path, def.decoder);
+    },
+  };
+}

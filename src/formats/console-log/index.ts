@@ -1,5 +1,5 @@
 import type { FieldValue } from '../../model/event.js';
-import { EventTableBuilder, TableSource, newScratch, tableSummary, type RowDecoder, type RowScratch, type TableInfo, type TablePart } from '../../model/event-table.js';
+import { EventTableBuilder, newScratch, tableReader, type RowDecoder, type RowScratch, type TablePart } from '../../model/event-table.js';
 import type { FormatReader } from '../../model/format.js';
 import { statSync } from 'node:fs';
 import { forEachLine, MAX_LINE_BYTES } from '../../util/lines.js';
@@ -171,10 +171,9 @@ export function scanRange(path: string, name: string, start: number, end: number
  * line an event classified by family (Linux printk, Breenix, seL4, generic),
  * with timestamp, CPU, level (aux) and subsystem when the line has them.
  */
-export const consoleLog: FormatReader = {
+export const consoleLog: FormatReader = tableReader({
   id: 'console-log',
   title: 'serial console log (Linux printk, Breenix, seL4, generic)',
-  kind: 'text',
   detect(head) {
     if (head.length === 0) return 0;
     // Mostly printable: a log, even with binary junk in it (UTF-8 counts as printable).
@@ -182,11 +181,10 @@ export const consoleLog: FormatReader = {
     for (const b of head) if (b >= 32 || b === 9 || b === 10 || b === 13 || b === 27) printable++;
     return printable / head.length >= 0.75 ? 0.3 : 0;
   },
-  optionsKey() {
-    // The type table is part of what a bundle means: a new family renumbers the types.
-    return { types: TYPE_NAMES.join(',') };
-  },
-  build(path, _options, ctx) {
+  // The type table is part of what a bundle means: a new family renumbers the types.
+  optionsKey: () => ({ types: TYPE_NAMES.join(',') }),
+  typeNames: TYPE_NAMES,
+  scan(path, ctx) {
     const size = statSync(path).size;
     const parts: RangeResult[] = [];
     if (size < PARALLEL_MIN_BYTES) parts.push(scanRange(path, ctx.name, 0, size, ctx.progress));
@@ -219,14 +217,9 @@ export const consoleLog: FormatReader = {
     if (b.size === 0) {
       ctx.diagnostics.add({ code: 'NO_EVENTS', severity: 'error', file: ctx.name, line: 1, message: stats.lines === 0 ? 'file is empty' : 'no non-blank line in this log' });
     }
-    const info: TableInfo = {
-      id: 't0',
-      label: ctx.name,
-      events: b.size,
-      typeNames: TYPE_NAMES,
-      subNames: b.subNames,
-      tsUnit: 's',
-      summary: tableSummary(b, 'console-log', ctx.name, ctx.diagnostics.list(), {
+    return {
+      table: b,
+      extra: {
         lines: stats.lines,
         blank_lines: stats.blank,
         junk_prefixed_lines: stats.junk,
@@ -235,15 +228,9 @@ export const consoleLog: FormatReader = {
         last_event_line: stats.lastLine,
         tii_dumps: stats.dumps,
         ...extras,
-      }),
+      },
+      tsUnit: 's',
     };
-    return { data: { tables: [info] }, columns: b.columns('t0.') };
   },
-  streams(bundle) {
-    return (bundle.manifest.data as { tables: TableInfo[] }).tables.map((t) => ({ id: t.id, label: t.label, events: t.events }));
-  },
-  open(bundle, path) {
-    const info = (bundle.manifest.data as { tables: TableInfo[] }).tables[0];
-    return new TableSource(bundle, info, path, decoder);
-  },
-};
+  decoder,
+});

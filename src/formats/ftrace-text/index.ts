@@ -1,4 +1,4 @@
-import { TableSource, tableSummary, type TableInfo } from '../../model/event-table.js';
+import { tableReader } from '../../model/event-table.js';
 import type { FormatReader } from '../../model/format.js';
 import { buildFtrace } from './build.js';
 import { decoder } from './decode.js';
@@ -42,32 +42,14 @@ export function detectFtrace(head: Buffer): number {
  * function_graph calls are FUNC_ENTRY / FUNC_EXIT / FUNC_LEAF with the
  * duration (µs) in `aux`.
  */
-export const ftraceText: FormatReader = {
+export const ftraceText: FormatReader = tableReader({
   id: 'ftrace-text',
   title: 'Linux ftrace text (tracefs trace file: events, function, function_graph)',
-  kind: 'text',
   detect: (head) => detectFtrace(head),
-  optionsKey() {
-    return {};
-  },
-  build(path, _options, ctx) {
+  typeNames: TYPE_NAMES,
+  scan(path, ctx) {
     const { table, extra } = buildFtrace(path, ctx.name, ctx.diagnostics, ctx.progress);
-    const info: TableInfo = {
-      id: 't0',
-      label: ctx.name,
-      events: table.size,
-      typeNames: [...TYPE_NAMES],
-      subNames: table.subNames,
-      tsUnit: extra.ts_unit,
-      summary: tableSummary(table, 'ftrace-text', ctx.name, ctx.diagnostics.list(), { ...extra }),
-    };
-    return { data: { tables: [info] }, columns: table.columns('t0.') };
+    return { table, extra: { ...extra }, tsUnit: extra.ts_unit };
   },
-  streams(bundle) {
-    return (bundle.manifest.data as { tables: TableInfo[] }).tables.map((t) => ({ id: t.id, label: t.label, events: t.events }));
-  },
-  open(bundle, path) {
-    const info = (bundle.manifest.data as { tables: TableInfo[] }).tables[0];
-    return new TableSource(bundle, info, path, decoder);
-  },
-};
+  decoder,
+});

@@ -1,4 +1,4 @@
-import { TableSource, tableSummary, type TableInfo } from '../../model/event-table.js';
+import { tableReader } from '../../model/event-table.js';
 import type { FormatReader } from '../../model/format.js';
 import { buildQemu, TYPE_NAMES } from './build.js';
 import { decoder } from './decode.js';
@@ -57,32 +57,14 @@ export function detectQemu(head: Buffer): number {
  * exec line one event, with CPU when the log says it, vector/kind in `sub`
  * and the interrupted pc in `aux` (as a signed 64-bit value, see pc.ts).
  */
-export const qemuD: FormatReader = {
+export const qemuD: FormatReader = tableReader({
   id: 'qemu-d',
   title: 'QEMU -d log (int, cpu_reset, in_asm, exec; x86 and Arm)',
-  kind: 'text',
   detect: (head) => detectQemu(head),
-  optionsKey() {
-    return {};
-  },
-  build(path, _options, ctx) {
+  typeNames: TYPE_NAMES,
+  scan(path, ctx) {
     const { table, extra } = buildQemu(path, ctx.name, ctx.diagnostics, ctx.progress);
-    const info: TableInfo = {
-      id: 't0',
-      label: ctx.name,
-      events: table.size,
-      typeNames: [...TYPE_NAMES],
-      subNames: table.subNames,
-      tsUnit: null,
-      summary: tableSummary(table, 'qemu-d', ctx.name, ctx.diagnostics.list(), { ...extra }),
-    };
-    return { data: { tables: [info] }, columns: table.columns('t0.') };
+    return { table, extra: { ...extra }, tsUnit: null };
   },
-  streams(bundle) {
-    return (bundle.manifest.data as { tables: TableInfo[] }).tables.map((t) => ({ id: t.id, label: t.label, events: t.events }));
-  },
-  open(bundle, path) {
-    const info = (bundle.manifest.data as { tables: TableInfo[] }).tables[0];
-    return new TableSource(bundle, info, path, decoder);
-  },
-};
+  decoder,
+});
