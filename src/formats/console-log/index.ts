@@ -34,7 +34,15 @@ export function cleanLine(line: string): string {
 }
 
  
-const HAS_CONTROL = /[\x00-\x08\x0b-\x1f\x7f]/;
+/** Control bytes (escape sequences, NULs, binary junk) among a line's first CONTROL_SCAN characters. */
+function hasControl(line: string): boolean {
+  const n = Math.min(line.length, CONTROL_SCAN);
+  for (let i = 0; i < n; i++) {
+    const c = line.charCodeAt(i);
+    if (c < 32 ? c !== 9 : c === 127) return true;
+  }
+  return false;
+}
 /** Bytes of a line that classification looks at: families match on the head only. */
 const HEAD_BYTES = 160;
 /** Characters checked for control bytes (escape sequences, NULs, binary junk). */
@@ -135,7 +143,7 @@ export function scanRange(path: string, name: string, start: number, end: number
       let line = buf.toString('latin1', s, Math.min(e, s + HEAD_BYTES));
       if (e - s > HEAD_BYTES && FULL_LINE.test(line)) line = buf.toString('latin1', s, e);
       // Escapes and junk show at a line's start; scanning only there keeps this check cheap.
-      if (HAS_CONTROL.test(line.length > CONTROL_SCAN ? line.slice(0, CONTROL_SCAN) : line)) {
+      if (hasControl(line)) {
         if (isBinaryJunk(line)) {
           binary++;
           diags.add({ code: 'BINARY_JUNK', severity: 'warning', file: name, line: lineNo, message: 'binary data in a text log; kept as a LINE event' });
