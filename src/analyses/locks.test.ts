@@ -1,9 +1,13 @@
-// No real capture holds lock events: the Breenix samples have no LOCK_* trace ids (the lock
-// provider was not enabled in those runs) and Debian kernels have no lockdep tracepoints.
-// These tests therefore use generated inputs, written in the kernels' own formats; the
-// real captures are used only to show the analysis stays silent.
+// The lockdep (lock_acquire/lock_release) and Breenix LOCK_* tests use generated inputs, written in
+// the kernels' own formats: no real capture holds those (the Breenix samples ran without the lock
+// provider, Debian kernels have no lockdep). The always-on lock:contention_begin/contention_end
+// tracepoints are tested on REAL captures: test/fixtures/linux/*-lock-contention-ftrace-trace.txt.gz
+// (scripts/fixtures/make-linux-fixtures.sh, scenario lock-contention: parallel writers, then a
+// writer blocked on a frozen filesystem).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { LOCK_HELD_MIN_EVENTS } from './locks.js';
 import { alarms, breenix, breenixTraceLog, byCode, diagnose, linux, NO_BREENIX, removeScratch, writeScratch, type BreenixRow } from './testing.js';
 
@@ -71,4 +75,74 @@ test('real captures without lock events stay silent', async (t) => {
   const p = breenix('607-576-serials__gate-starved100-max-boot3-disagreeing-pair-613.txt');
   if (!p) return t.skip(NO_BREENIX);
   assert.deepEqual((await diagnose(p, ['locks'])).findings, []);
+});
+
+/** Independent of the analysis: pair contention_begin/contention_end per (lock, pid) with plain string work. */
+function contentionByHand(text: string) {
+  const perLock = new Map<string, { begin: number; end: number }>();
+  const open = new Map<string, { line: number; lock: string; pid: number }>();
+  text.split('\n').forEach((l, i) => {
+    const at = l.search(/ contention_(begin|end): /);
+    if (at < 0 || l.startsWith('#')) return;
+    const begin = l.includes(' contention_begin: ');
+    const lock = l.slice(l.indexOf(': ', at) + 2).split(' ')[0];
+    const pid = Number(/-(\d+)\s+\[/.exec(l)?.[1]);
+    const n = perLock.get(lock) ?? { begin: 0, end: 0 };
+    perLock.set(lock, n);
+    if (begin) {
+      n.begin++;
+      open.set(`${lock}/${pid}`, { line: i + 1, lock, pid });
+    } else {
+      n.end++;
+      open.delete(`${lock}/${pid}`);
+    }
+  });
+  return { perLock, open: [...open.values()] };
+}
+
+for (const arch of ['x86_64', 'arm64']) {
+  test(`real ${arch} lock:contention_begin/end (frozen fs): the one waiter never woken is reported, with its begin line`, async () => {
+    const file = linux(`${arch}-lock-contention-ftrace-trace.txt.gz`);
+    const text = gunzipSync(readFileSync(file)).toString('utf8');
+    const hand = contentionByHand(text);
+    const begins = [...hand.perLock.values()].reduce((a, n) => a + n.begin, 0);
+    const ends = [...hand.perLock.values()].reduce((a, n) => a + n.end, 0);
+    // Normal contention (many matched pairs) and exactly one begin left open: the writer on the frozen fs.
+    assert.ok(ends > 20, `${ends} contention_end lines`);
+    assert.equal(begins - ends, 1);
+    assert.equal(hand.open.length, 1);
+    const [w] = hand.open;
+    const r = await diagnose(file, ['locks']);
+    assert.equal(r.findings.length, 1, JSON.stringify(r.findings));
+    const [f] = byCode(r, 'LOCK_WAIT_AT_END');
+    assert.ok(f, JSON.stringify(r.findings));
+    assert.equal(f.severity, 'error');
+    assert.equal(f.data.lock, w.lock);
+    assert.equal(f.data.pid, w.pid);
+    assert.equal(f.data.task, 'sh');
+    assert.equal(f.data.flags, 'READ|PERCPU');
+    assert.equal(f.data.contention_begin, hand.perLock.get(w.lock)?.begin);
+    assert.equal(f.data.contention_end, hand.perLock.get(w.lock)?.end);
+    assert.ok((f.data.seconds_since as number) >= 1);
+    assert.equal(f.evidence[0].line, w.line);
+    assert.equal(f.evidence[0].text, text.split('\n')[w.line - 1].trim());
+    assert.match(f.title, new RegExp(`sh-${w.pid} on ${w.lock}`));
+  });
+
+  test(`real ${arch} lock contention cut before the freeze: every begin has its end, nothing reported`, async () => {
+    const text = gunzipSync(readFileSync(linux(`${arch}-lock-contention-ftrace-trace.txt.gz`))).toString('utf8');
+    const lines = text.split('\n');
+    const cut = lines.findIndex((l) => l.includes('tracing_mark_write: kscope: parallel writers end'));
+    assert.ok(cut > 0);
+    const trimmed = `${lines.slice(0, cut + 1).join('\n')}\n`;
+    const hand = contentionByHand(trimmed);
+    assert.ok(hand.perLock.size > 0);
+    assert.deepEqual(hand.open, []);
+    const r = await diagnose(writeScratch(`${arch}-lock-contention-cut.txt`, trimmed), ['locks']);
+    assert.deepEqual(r.findings, []);
+  });
+}
+
+test('real x86_64 ftrace capture (sched/irq/syscalls, no lock events) stays silent', async () => {
+  assert.deepEqual(alarms(await diagnose(linux('x86_64-ftrace-trace.txt.gz'), ['locks'])), []);
 });
