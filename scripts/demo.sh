@@ -28,6 +28,17 @@ step "Crashes with stable titles (Debian kernels: a BUG, a hung task on a frozen
 $K crashes "$OUT/arm64-bug.log.gz"
 $K crashes "$FIX/x86_64-hung-task-fsfreeze.log.gz" | head -8
 
+step "Diagnoses: a Debian kernel whose PID 1 spins forever (serial log + qemu -d int log)"
+cp "$FIX/x86_64-spin.log.gz" "$FIX/x86_64-spin-qemu-int.log.gz" "$OUT/"
+$K diagnose "$OUT/x86_64-spin.log.gz" "$OUT/x86_64-spin-qemu-int.log.gz"
+
+step "Diff: a clean boot against a panicking one"
+$K diff "$FIX/x86_64-boot.log.gz" "$FIX/x86_64-oops-panic.log.gz" --limit 5 --bundle-dir "$OUT" || [ $? -eq 1 ]  # exit 1 = they differ
+
+step "Export: Linux ftrace to Perfetto and Chrome JSON"
+cp "$FIX/x86_64-ftrace-trace.txt.gz" "$OUT/"
+$K export "$OUT/x86_64-ftrace-trace.txt.gz" --perfetto "$OUT/ftrace.pftrace" --chrome "$OUT/ftrace.json"
+
 step "Test results: KUnit (KTAP) from Debian's kernels on both architectures"
 TR=test/fixtures/test-results
 $K tests "$TR/arm64-kunit.log.gz" --status fail,skip,timeout
