@@ -8,6 +8,7 @@ import { makeBreenixMatcher, TRIGGERS as BREENIX_TRIGGERS } from './breenix.js';
 import { makeLinuxMatcher, TRIGGERS as LINUX_TRIGGERS } from './linux.js';
 import { makeRustMatcher, TRIGGERS as RUST_TRIGGERS } from './rust.js';
 import type { CrashFamilyMatcher, CrashRecord, LineCtx } from './types.js';
+import { Needles } from '../../util/needles.js';
 
 /**
  * Substrings without which a line cannot start (or revive) a report in any
@@ -92,67 +93,19 @@ function ordered(r: CrashRecord): CrashRecord {
 }
 
 /**
- * Says whether a line holds any trigger string, with an Aho-Corasick
- * automaton run over the line's bytes: one table step per byte and no
- * decoding, so lines outside any report cost little more than finding them.
+ * Says whether a line holds any trigger string: one table step per byte of
+ * the line (Aho-Corasick, util/needles) and no decoding, so lines outside any
+ * report cost little more than finding them.
  */
 export class TriggerScanner {
-  /** Dense transition table: state * 256 + byte → next state; state 0 is the root. */
-  private readonly next: Int32Array;
-  private readonly accept: Uint8Array;
+  private readonly needles: Needles;
 
-  constructor(needles: readonly string[]) {
-    const gotoT: Map<number, number>[] = [new Map()];
-    const acc: boolean[] = [false];
-    for (const n of needles) {
-      let st = 0;
-      for (const byte of Buffer.from(n, 'latin1')) {
-        let to = gotoT[st].get(byte);
-        if (to === undefined) {
-          to = gotoT.length;
-          gotoT.push(new Map());
-          acc.push(false);
-          gotoT[st].set(byte, to);
-        }
-        st = to;
-      }
-      acc[st] = true;
-    }
-    const n = gotoT.length;
-    this.next = new Int32Array(n * 256);
-    this.accept = new Uint8Array(n);
-    const fail = new Int32Array(n);
-    // Breadth-first: a state's failure link is final before its children are filled in.
-    const queue: number[] = [];
-    for (let b = 0; b < 256; b++) {
-      const to = gotoT[0].get(b) ?? 0;
-      this.next[b] = to;
-      if (to !== 0) queue.push(to);
-    }
-    for (let qi = 0; qi < queue.length; qi++) {
-      const st = queue[qi];
-      this.accept[st] = acc[st] || this.accept[fail[st]] ? 1 : 0;
-      for (let b = 0; b < 256; b++) {
-        const to = gotoT[st].get(b);
-        if (to === undefined) this.next[st * 256 + b] = this.next[fail[st] * 256 + b];
-        else {
-          fail[to] = this.next[fail[st] * 256 + b];
-          this.next[st * 256 + b] = to;
-          queue.push(to);
-        }
-      }
-    }
+  constructor(triggers: readonly string[]) {
+    this.needles = new Needles(triggers);
   }
 
   hit(buf: Buffer, start: number, end: number): boolean {
-    const next = this.next;
-    const accept = this.accept;
-    let st = 0;
-    for (let i = start; i < end; i++) {
-      st = next[(st << 8) | buf[i]];
-      if (accept[st] === 1) return true;
-    }
-    return false;
+    return this.needles.find(buf, start, end) >= 0;
   }
 }
 

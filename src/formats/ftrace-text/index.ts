@@ -4,6 +4,7 @@ import { buildFtrace } from './build.js';
 import { decoder } from './decode.js';
 import { EVENT_LINE, GRAPH_LINE } from './parse.js';
 import { TYPE_NAMES } from './types.js';
+import { headLines } from '../../util/head.js';
 
 export { TYPE_NAMES, KNOWN_TRACEPOINTS } from './types.js';
 export type { FtraceSummaryExtra } from './build.js';
@@ -14,13 +15,8 @@ export type { FtraceSummaryExtra } from './build.js';
  * be trace or function_graph lines.
  */
 export function detectFtrace(head: Buffer): number {
-  if (head.length === 0) return 0;
-  let bad = 0;
-  for (const c of head) if (c === 0 || (c < 32 && c !== 9 && c !== 10 && c !== 13)) bad++;
-  if (bad / head.length > 0.01) return 0;
-  const text = head.toString('latin1');
-  const cut = head.length >= 4096 ? text.lastIndexOf('\n') : text.length;
-  const lines = text.slice(0, cut < 0 ? text.length : cut).split('\n');
+  const lines = headLines(head);
+  if (!lines) return 0;
   const first = lines.find((l) => l.trim() !== '') ?? '';
   if (/^# tracer: \S+/.test(first)) return 0.95;
   let total = 0;

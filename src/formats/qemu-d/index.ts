@@ -2,6 +2,7 @@ import { tableReader } from '../../model/event-table.js';
 import type { FormatReader } from '../../model/format.js';
 import { buildQemu, TYPE_NAMES } from './build.js';
 import { decoder } from './decode.js';
+import { headLines } from '../../util/head.js';
 
 export { TYPE_NAMES } from './build.js';
 export type { QemuSummaryExtra } from './build.js';
@@ -27,14 +28,8 @@ const SUPPORT = /^(?:[ A-Z][A-Z0-9 ]{1,6}=[0-9a-f ]|\.\.\.(?:from|with|to|handle
  * A console log with a few QEMU lines mixed in stays a console log.
  */
 export function detectQemu(head: Buffer): number {
-  if (head.length === 0) return 0;
-  let bad = 0;
-  for (const c of head) if (c === 0 || (c < 32 && c !== 9 && c !== 10 && c !== 13)) bad++;
-  if (bad / head.length > 0.01) return 0;
-  const text = head.toString('latin1');
-  // The last line may be cut by the 4 KiB limit; judge whole lines only.
-  const cut = head.length >= 4096 ? text.lastIndexOf('\n') : text.length;
-  const lines = text.slice(0, cut < 0 ? text.length : cut).split('\n');
+  const lines = headLines(head);
+  if (!lines) return 0;
   let strong = 0;
   let support = 0;
   let total = 0;
