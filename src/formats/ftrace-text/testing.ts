@@ -1,47 +1,11 @@
 // Test support for this folder's unit tests: the real gzipped fixtures as plain files, an
 // independent line-by-line count of what a trace file holds, and the kernel's own column
 // formats (trace_output.c, trace_functions_graph.c) to re-render real lines in other variants.
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { gunzipSync } from 'node:zlib';
+import { readFileSync } from 'node:fs';
 import { KNOWN_TRACEPOINTS } from './types.js';
 
-/** Compiled tests run from dist/src/formats/ftrace-text/, so the repo root is four levels up. */
-export const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
-export const LINUX_FIXTURES = join(ROOT, 'test', 'fixtures', 'linux');
+export { ROOT, LINUX_FIXTURES, scratchDir, removeScratch, hasFixture, fixture, writeScratch } from '../fixture-files.js';
 
-let dir: string | null = null;
-const made = new Map<string, string>();
-
-export function scratchDir(): string {
-  if (!dir) dir = mkdtempSync(join(tmpdir(), 'kscope-ftrace-'));
-  return dir;
-}
-export function removeScratch(): void {
-  if (dir) rmSync(dir, { recursive: true, force: true });
-  dir = null;
-  made.clear();
-}
-export function hasFixture(name: string): boolean {
-  return existsSync(join(LINUX_FIXTURES, `${name}.gz`));
-}
-/** A fixture (`x86_64-ftrace-trace.txt`) decompressed once into the scratch dir. */
-export function fixture(name: string): string {
-  let p = made.get(name);
-  if (!p) {
-    p = join(scratchDir(), name);
-    writeFileSync(p, gunzipSync(readFileSync(join(LINUX_FIXTURES, `${name}.gz`))));
-    made.set(name, p);
-  }
-  return p;
-}
-export function writeScratch(name: string, data: string | Buffer): string {
-  const p = join(scratchDir(), name);
-  writeFileSync(p, data);
-  return p;
-}
 export function textLines(path: string): string[] {
   const l = readFileSync(path, 'utf8').split('\n');
   if (l[l.length - 1] === '') l.pop();

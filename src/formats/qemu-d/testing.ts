@@ -1,49 +1,7 @@
 // Test support for this folder's unit tests: the real gzipped fixtures as plain files, and an
 // independent line-by-line oracle that counts what a QEMU -d log holds with simple regexes.
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { gunzipSync } from 'node:zlib';
 
-/** Compiled tests run from dist/src/formats/qemu-d/, so the repo root is four levels up. */
-export const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
-export const LINUX_FIXTURES = join(ROOT, 'test', 'fixtures', 'linux');
-
-let dir: string | null = null;
-const made = new Map<string, string>();
-
-export function scratchDir(): string {
-  if (!dir) dir = mkdtempSync(join(tmpdir(), 'kscope-qemu-d-'));
-  return dir;
-}
-
-export function removeScratch(): void {
-  if (dir) rmSync(dir, { recursive: true, force: true });
-  dir = null;
-  made.clear();
-}
-
-export function hasFixture(name: string): boolean {
-  return existsSync(join(LINUX_FIXTURES, `${name}.gz`));
-}
-
-/** A fixture (`x86_64-qemu-int.log`) decompressed once into the scratch dir. */
-export function fixture(name: string): string {
-  let p = made.get(name);
-  if (!p) {
-    p = join(scratchDir(), name);
-    writeFileSync(p, gunzipSync(readFileSync(join(LINUX_FIXTURES, `${name}.gz`))));
-    made.set(name, p);
-  }
-  return p;
-}
-
-export function writeScratch(name: string, data: string | Buffer): string {
-  const p = join(scratchDir(), name);
-  writeFileSync(p, data);
-  return p;
-}
+export { ROOT, LINUX_FIXTURES, scratchDir, removeScratch, hasFixture, fixture, writeScratch } from '../fixture-files.js';
 
 /** What the log holds, counted line by line without the reader's code. */
 export interface Oracle {
