@@ -10,7 +10,7 @@ import { START_MARK } from './dump.js';
 import { emptyMeta, findMetaBeside, readMetaFile } from './meta.js';
 import { TiiSource } from './source.js';
 import { EmptySource } from '../../model/empty-source.js';
-import { compileSpec, loadSpec } from './spec.js';
+import { compileSpec, loadSpec, readSpecInput, specHash } from './spec.js';
 
 export { DEFAULT_TII_SPEC } from './default-spec.js';
 export type { TiiData, TiiStream, TiiSummary } from './build.js';
@@ -25,8 +25,9 @@ function fileKey(path: string | undefined): string | null {
   return `${resolve(path)}@${fingerprintOf(path, st.mtimeMs).sample}`;
 }
 
+/** Bundle key of the spec in use; hashing it is enough, compiling waits for the build. */
 function specKey(options: ReaderOptions): string {
-  return loadSpec(options.formatSpec).hash;
+  return specHash(readSpecInput(options.formatSpec));
 }
 
 /** Mostly printable ASCII: a log, even with some binary junk in it; a word stream is not. */

@@ -211,10 +211,9 @@ export function compileSpec(input: TiiSpecInput, file = 'format spec'): Compiled
     typeOf[m.word] = FIRST_MARKER + i;
     lenOf[m.word] = m.words;
   });
-  const json = JSON.stringify(input);
   return {
     source: input,
-    hash: createHash('sha1').update(json).digest('hex'),
+    hash: specHash(input),
     typeNames,
     markers,
     typeOf,
@@ -225,8 +224,14 @@ export function compileSpec(input: TiiSpecInput, file = 'format spec'): Compiled
   };
 }
 
-export function loadSpec(file?: string): CompiledSpec {
-  if (!file) return compileSpec(DEFAULT_TII_SPEC, 'default spec');
+/** Identity of a spec, for bundle keys: cheap, no tables built. */
+export function specHash(input: TiiSpecInput): string {
+  return createHash('sha1').update(JSON.stringify(input)).digest('hex');
+}
+
+/** The spec as given (default or `--format-spec FILE`), parsed but not yet validated. */
+export function readSpecInput(file?: string): TiiSpecInput {
+  if (!file) return DEFAULT_TII_SPEC;
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -239,5 +244,9 @@ export function loadSpec(file?: string): CompiledSpec {
   } catch (e) {
     throw new UserError(`${file}: not valid JSON (${(e as Error).message})`);
   }
-  return compileSpec(json as TiiSpecInput, file);
+  return json as TiiSpecInput;
+}
+
+export function loadSpec(file?: string): CompiledSpec {
+  return compileSpec(readSpecInput(file), file ?? 'default spec');
 }
