@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { readFileSync } from 'node:fs';
-import { Bundle, BUNDLE_VERSION, isBundleDir, readManifest, writeBundle, type Manifest } from '../model/bundle.js';
+import { Bundle, BundleDraft, BUNDLE_VERSION, isBundleDir, readManifest, type Manifest } from '../model/bundle.js';
 import { DiagnosticLog } from '../model/diagnostics.js';
 import type { FormatReader, ReaderOptions } from '../model/format.js';
 import type { EventSource } from '../model/source.js';
@@ -106,23 +106,37 @@ export async function indexInput(input: string, options: IndexOptions, ctx: Inde
   }
   const diagnostics = new DiagnosticLog();
   if (problem) diagnostics.add({ code: 'DECOMPRESS_TRUNCATED', severity: 'warning', file: input, message: problem.replace(/^[^:]*: /, '') });
-  const result = reader.build(plain, buildOptions, { name: input, diagnostics, progress: ctx.progress });
-  const manifest: Omit<Manifest, 'columns'> = {
-    kscope: 'bundle',
-    version: BUNDLE_VERSION,
-    format: reader.id,
-    created: new Date().toISOString(),
-    input: { path: resolve(input), fingerprint: { ...fp, crc32: result.crc32 } },
-    options: optKey,
-    buildOptions,
-    data: result.data,
-    diagnostics: diagnostics.list(),
-  };
-  try {
-    writeBundle(dir, manifest, result.columns, result.files);
-  } catch (e) {
+  const cannotWrite = (e: unknown) => {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new UserError(`${dir}: cannot write the bundle (${code ?? (e as Error).message}); choose a writable place with -o DIR`);
+    return new UserError(`${dir}: cannot write the bundle (${code ?? (e as Error).message}); choose a writable place with -o DIR`);
+  };
+  let draft: BundleDraft;
+  try {
+    draft = new BundleDraft(dir);
+  } catch (e) {
+    throw cannotWrite(e);
+  }
+  try {
+    const result = reader.build(plain, buildOptions, { name: input, diagnostics, progress: ctx.progress, dir: draft.tmp });
+    const manifest: Omit<Manifest, 'columns'> = {
+      kscope: 'bundle',
+      version: BUNDLE_VERSION,
+      format: reader.id,
+      created: new Date().toISOString(),
+      input: { path: resolve(input), fingerprint: { ...fp, crc32: result.crc32 } },
+      options: optKey,
+      buildOptions,
+      data: result.data,
+      diagnostics: diagnostics.list(),
+    };
+    try {
+      draft.commit(manifest, result.columns, result.segmented, result.files);
+    } catch (e) {
+      throw cannotWrite(e);
+    }
+  } catch (e) {
+    draft.abandon();
+    throw e;
   }
   const written = readManifest(dir);
   if (!written) throw new UserError(`${dir}: bundle was written but cannot be read back`);

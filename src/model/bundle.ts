@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { FileSource } from '../util/file-source.js';
 import { UserError } from '../util/errors.js';
@@ -6,7 +6,7 @@ import type { Fingerprint } from '../util/fingerprint.js';
 import type { Diagnostic } from './diagnostics.js';
 
 /** Bumped whenever the on-disk layout changes; older bundles are rebuilt, newer ones refused. */
-export const BUNDLE_VERSION = 2;
+export const BUNDLE_VERSION = 3;
 export const MANIFEST = 'manifest.json';
 
 export type Column = Uint32Array | Int16Array | Uint16Array | Float64Array | Uint8Array;
@@ -22,9 +22,140 @@ function dtypeOf(c: Column): Dtype {
   return 'u8';
 }
 
+/**
+ * One file of a column written in pieces (one per indexing thread). On read,
+ * `add` is added to every value (line numbers counted from a piece's start)
+ * and `map` replaces each value v by map[v] (ids interned per piece).
+ */
+export interface SegmentInfo {
+  /** null: no file, every value is `fill` (null there meaning NaN). */
+  file: string | null;
+  length: number;
+  fill?: number | null;
+  /** How the file stores values when narrower than the column (offsets as u32 from `add`). */
+  dtype?: Dtype;
+  add?: number;
+  map?: number[];
+}
+
 export interface ColumnInfo {
   dtype: Dtype;
   length: number;
+  /** Absent: the column is the one file `<name>.col`. */
+  segments?: SegmentInfo[];
+}
+
+/** Where a table builder appends its columns block by block. */
+export interface ColumnSink {
+  append(name: string, data: Column): void;
+  finish(constant?: ReadonlyMap<string, number>): Record<string, { dtype: Dtype; segment: SegmentInfo }>;
+}
+
+/** A sink that keeps columns in memory: for tests that look at a built table directly. */
+export class MemoryColumns implements ColumnSink {
+  private readonly cols = new Map<string, { data: Column; length: number }>();
+
+  append(name: string, data: Column): void {
+    let c = this.cols.get(name);
+    if (!c) {
+      c = { data: new CTOR[dtypeOf(data)](Math.max(1024, data.length)), length: 0 };
+      this.cols.set(name, c);
+    }
+    if (c.length + data.length > c.data.length) {
+      const next = new CTOR[dtypeOf(data)](Math.max(c.length + data.length, c.data.length * 2));
+      next.set(c.data.subarray(0, c.length));
+      c.data = next;
+    }
+    c.data.set(data, c.length);
+    c.length += data.length;
+  }
+
+  /** The column as written so far (a view, not a copy). */
+  get(name: string): Column {
+    const c = this.cols.get(name);
+    if (!c) throw new Error(`no column ${name}`);
+    return c.data.subarray(0, c.length);
+  }
+
+  finish(): Record<string, { dtype: Dtype; segment: SegmentInfo }> {
+    return {};
+  }
+}
+
+/**
+ * Appends columns block by block to files of a bundle being built, so an
+ * index never holds a whole column in memory. Each thread writes its own
+ * segment (`<name>.<segment>.col`); the build stitches segments in the manifest.
+ */
+export class ColumnWriter implements ColumnSink {
+  private readonly fds = new Map<string, { fd: number; dtype: Dtype; length: number }>();
+
+  constructor(
+    readonly dir: string,
+    readonly segment: number,
+  ) {}
+
+  private fileOf(name: string): string {
+    return `${name}.${this.segment}.col`;
+  }
+
+  append(name: string, data: Column): void {
+    let f = this.fds.get(name);
+    if (!f) {
+      f = { fd: openSync(join(this.dir, this.fileOf(name)), 'w'), dtype: dtypeOf(data), length: 0 };
+      this.fds.set(name, f);
+    }
+    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    for (let done = 0; done < bytes.length; ) done += writeSync(f.fd, bytes, done, bytes.length - done);
+    f.length += data.length;
+  }
+
+  /**
+   * Closes every file; returns each column's dtype and segment. A column in
+   * `constant` held only that value: its file is deleted and the segment says the value.
+   */
+  finish(constant: ReadonlyMap<string, number> = new Map()): Record<string, { dtype: Dtype; segment: SegmentInfo }> {
+    const out: Record<string, { dtype: Dtype; segment: SegmentInfo }> = {};
+    for (const [name, f] of this.fds) {
+      closeSync(f.fd);
+      const fill = constant.get(name);
+      if (fill === undefined) out[name] = { dtype: f.dtype, segment: { file: this.fileOf(name), length: f.length } };
+      else {
+        unlinkSync(join(this.dir, this.fileOf(name)));
+        out[name] = { dtype: f.dtype, segment: { file: null, length: f.length, fill: fill === fill ? fill : null } };
+      }
+    }
+    this.fds.clear();
+    return out;
+  }
+}
+
+/** A bundle being written: a temporary sibling directory, renamed into place by `commit`. */
+export class BundleDraft {
+  readonly tmp: string;
+
+  constructor(readonly dir: string) {
+    this.tmp = `${dir}.tmp-${process.pid}`;
+    rmSync(this.tmp, { recursive: true, force: true });
+    mkdirSync(this.tmp, { recursive: true });
+  }
+
+  /** Writes in-memory columns, side files and the manifest, then swaps the draft into place. */
+  commit(manifest: Omit<Manifest, 'columns'>, columns: Record<string, Column>, segmented: Record<string, ColumnInfo> = {}, files: Record<string, string> = {}): void {
+    const infos: Record<string, ColumnInfo> = { ...segmented };
+    for (const [name, col] of Object.entries(columns)) {
+      writeFileSync(join(this.tmp, `${name}.col`), new Uint8Array(col.buffer, col.byteOffset, col.byteLength));
+      infos[name] = { dtype: dtypeOf(col), length: col.length };
+    }
+    for (const [name, text] of Object.entries(files)) writeFileSync(join(this.tmp, name), text);
+    writeFileSync(join(this.tmp, MANIFEST), JSON.stringify({ ...manifest, columns: infos }, null, 1));
+    rmSync(this.dir, { recursive: true, force: true });
+    renameSync(this.tmp, this.dir);
+  }
+
+  abandon(): void {
+    rmSync(this.tmp, { recursive: true, force: true });
+  }
 }
 
 /** What a bundle says about itself. `options` are the build options that change its content. */
@@ -43,28 +174,14 @@ export interface Manifest {
   columns: Record<string, ColumnInfo>;
 }
 
-/**
- * Writes a bundle into a temporary sibling directory and renames it into
- * place, so a crash or a concurrent reader never sees a half-written bundle.
- */
+/** Writes a bundle whose columns are all in memory (see BundleDraft for one built in place). */
 export function writeBundle(
   dir: string,
   manifest: Omit<Manifest, 'columns'>,
   columns: Record<string, Column>,
   files: Record<string, string> = {},
 ): void {
-  const tmp = `${dir}.tmp-${process.pid}`;
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp, { recursive: true });
-  const infos: Record<string, ColumnInfo> = {};
-  for (const [name, col] of Object.entries(columns)) {
-    writeFileSync(join(tmp, `${name}.col`), new Uint8Array(col.buffer, col.byteOffset, col.byteLength));
-    infos[name] = { dtype: dtypeOf(col), length: col.length };
-  }
-  for (const [name, text] of Object.entries(files)) writeFileSync(join(tmp, name), text);
-  writeFileSync(join(tmp, MANIFEST), JSON.stringify({ ...manifest, columns: infos }, null, 1));
-  rmSync(dir, { recursive: true, force: true });
-  renameSync(tmp, dir);
+  new BundleDraft(dir).commit(manifest, columns, {}, files);
 }
 
 export function isBundleDir(path: string): boolean {
@@ -116,17 +233,47 @@ export class Bundle {
     const n = Math.max(0, Math.min(count, info.length - start));
     const out = new Ctor(n);
     if (n === 0) return out as T;
-    let src = this.open.get(name);
-    if (!src) {
-      src = new FileSource(join(this.dir, `${name}.col`));
-      this.open.set(name, src);
+    if (!info.segments) {
+      this.readInto(name, `${name}.col`, start, n, out, 0);
+      return out as T;
     }
-    const bytes = src.read(start * Ctor.BYTES_PER_ELEMENT, n * Ctor.BYTES_PER_ELEMENT);
-    if (bytes.length !== n * Ctor.BYTES_PER_ELEMENT) {
+    let base = 0;
+    for (const seg of info.segments) {
+      const lo = Math.max(start, base);
+      const hi = Math.min(start + n, base + seg.length);
+      if (lo < hi) {
+        const at = lo - start;
+        if (seg.file === null) out.fill(seg.fill ?? NaN, at, at + hi - lo);
+        else if (seg.dtype && seg.dtype !== info.dtype) {
+          const narrow = new CTOR[seg.dtype](hi - lo);
+          this.readInto(name, seg.file, lo - base, hi - lo, narrow, 0);
+          out.set(narrow, at);
+        } else this.readInto(name, seg.file, lo - base, hi - lo, out, at);
+        if (seg.map) {
+          const map = seg.map;
+          for (let i = at; i < at + hi - lo; i++) out[i] = map[out[i]];
+        } else if (seg.add) {
+          for (let i = at; i < at + hi - lo; i++) out[i] += seg.add;
+        }
+      }
+      base += seg.length;
+      if (base >= start + n) break;
+    }
+    return out as T;
+  }
+
+  private readInto(name: string, file: string, first: number, n: number, out: Column, at: number): void {
+    let src = this.open.get(file);
+    if (!src) {
+      src = new FileSource(join(this.dir, file));
+      this.open.set(file, src);
+    }
+    const size = out.BYTES_PER_ELEMENT;
+    const bytes = src.read(first * size, n * size);
+    if (bytes.length !== n * size) {
       throw new UserError(`${this.dir}: column ${name} is truncated; rebuild the bundle with kscope index`);
     }
-    new Uint8Array(out.buffer).set(bytes);
-    return out as T;
+    new Uint8Array(out.buffer, at * size, n * size).set(bytes);
   }
 
   close(): void {

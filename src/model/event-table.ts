@@ -1,11 +1,11 @@
-import type { Bundle, Column } from './bundle.js';
+import { join } from 'node:path';
+import { MemoryColumns, type Bundle, type Column, type ColumnInfo, type ColumnSink, type SegmentInfo } from './bundle.js';
 import type { Diagnostic } from './diagnostics.js';
 import type { EventRecord, FieldValue } from './event.js';
 import type { EventCursor, EventSource, Summary } from './source.js';
 import type { BuildContext, FormatReader, ReaderOptions } from './format.js';
 import { FileSource } from '../util/file-source.js';
 import { UserError } from '../util/errors.js';
-import { F64List, I16List, U32List, U8List } from '../util/growable.js';
 
 /**
  * Scratch record a classifier fills for one line or record; reused for
@@ -27,60 +27,98 @@ export function newScratch(): RowScratch {
   return { type: 0, ts: NaN, cpu: -1, sub: '', aux: NaN };
 }
 
-/** An event table built over part of an input (by a worker), to be concatenated in order. */
-export interface TablePart {
-  line: Uint32Array;
-  offset: Float64Array;
-  length: Uint32Array;
-  type: Uint8Array;
-  ts: Float64Array;
-  cpu: Int16Array;
-  sub: Uint32Array;
-  aux: Float64Array;
-  subNames: string[];
-}
+/** Events per block: the builder keeps one block per column in memory and appends full ones to the bundle. */
+const BLOCK = 1 << 16;
 
 /** Value a column holds when an event has none; a column of nothing else is not stored. */
 const DEFAULTS: Record<string, number> = { ts: NaN, cpu: -1, sub: 0, aux: NaN };
 
 /**
+ * What one builder wrote over one part of an input (one thread's range):
+ * plain data, so it can cross a worker boundary; `finishTable` joins parts.
+ */
+export interface TablePiece {
+  events: number;
+  /** Offsets are stored as u32 from this base (null: as f64). */
+  offsetBase: number | null;
+  counts: number[];
+  /** [cpu, events] pairs. */
+  cpus: number[][];
+  tsFirst: number;
+  tsLast: number;
+  subNames: string[];
+  subCounts: number[];
+  columns: ReturnType<ColumnSink['finish']>;
+}
+
+/**
  * Builds a columnar event table: per event the 1-based line (0 for binary),
  * byte offset and length of its raw bytes in the input, type, timestamp,
- * CPU, subsystem (interned) and one auxiliary number. Per-type postings are
- * derived at the end. Fields are not stored: queries re-decode the event's
- * bytes, which keeps the bundle small and the format the single source of truth.
+ * CPU, subsystem (interned) and one auxiliary number. Columns go to the
+ * bundle a block at a time, so memory stays bounded whatever the input size.
+ * Fields are not stored: queries re-decode the event's bytes, which keeps the
+ * bundle small and the format the single source of truth.
  */
 export class EventTableBuilder {
-  readonly line = new U32List(1 << 16);
-  readonly offset = new F64List(1 << 16);
-  readonly length = new U32List(1 << 16);
-  readonly type = new U8List(1 << 16);
-  readonly ts = new F64List(1 << 16);
-  readonly cpu = new I16List(1 << 16);
-  readonly sub = new U32List(1 << 16);
-  readonly aux = new F64List(1 << 16);
+  private readonly line = new Uint32Array(BLOCK);
+  private readonly offset = new Float64Array(BLOCK);
+  private readonly length = new Uint32Array(BLOCK);
+  private readonly type = new Uint8Array(BLOCK);
+  private readonly ts = new Float64Array(BLOCK);
+  private readonly cpu = new Int16Array(BLOCK);
+  private readonly sub = new Uint32Array(BLOCK);
+  private readonly aux = new Float64Array(BLOCK);
+  /** Events in the current block, and in flushed blocks before it. */
+  private n = 0;
+  private flushed = 0;
   private readonly subIds = new Map<string, number>([['', 0]]);
   readonly subNames: string[] = [''];
+  private subCounts = new Float64Array(64);
   private lastSub = '';
   private lastSubId = 0;
-  readonly counts: Float64Array;
+  private readonly counts: Float64Array;
+  private readonly cpuCounts = new Float64Array(1 << 15);
+  private tsFirst = Infinity;
+  private tsLast = -Infinity;
+  /** Columns that so far hold only their default value. */
+  private readonly constant = new Map(Object.entries(DEFAULTS));
+  private readonly offsetBase: number | null;
+  private readonly offset32: Uint32Array | null;
 
-  constructor(readonly typeNames: readonly string[]) {
+  /**
+   * `layout` makes the bundle smaller where the input allows: with
+   * `offsets: [start, end]` (the byte range this builder indexes, under
+   * 4 GiB long) offsets are stored as u32 from `start`; with `lineEvents`
+   * every event is exactly one line, so lengths are not stored (a query
+   * reads the line up to its newline).
+   */
+  constructor(
+    readonly typeNames: readonly string[],
+    private readonly out: ColumnSink = new MemoryColumns(),
+    private readonly prefix = 't0.',
+    private readonly layout: { offsets?: [number, number]; lineEvents?: boolean } = {},
+  ) {
     if (typeNames.length > 255) throw new Error('at most 255 event types per table');
     this.counts = new Float64Array(typeNames.length);
+    const r = layout.offsets;
+    this.offsetBase = r && r[1] - r[0] < 2 ** 32 ? r[0] : null;
+    this.offset32 = this.offsetBase === null ? null : new Uint32Array(BLOCK);
   }
 
   get size(): number {
-    return this.type.length;
+    return this.flushed + this.n;
   }
 
   add(line: number, offset: number, length: number, row: RowScratch): void {
-    this.line.push(line);
-    this.offset.push(offset);
-    this.length.push(length);
-    this.type.push(row.type);
-    this.ts.push(row.ts);
-    this.cpu.push(row.cpu);
+    // The previous block is flushed only now, so extendLast always finds its event in memory.
+    if (this.n === BLOCK) this.flush();
+    const i = this.n++;
+    this.line[i] = line;
+    this.offset[i] = offset;
+    this.length[i] = length;
+    this.type[i] = row.type;
+    this.ts[i] = row.ts;
+    this.cpu[i] = row.cpu;
     // Neighbouring lines usually share a subsystem: skip the map lookup then.
     let id = this.lastSubId;
     if (row.sub !== this.lastSub) {
@@ -89,121 +127,245 @@ export class EventTableBuilder {
         id = this.subNames.length;
         this.subIds.set(row.sub, id);
         this.subNames.push(row.sub);
+        if (id === this.subCounts.length) {
+          const next = new Float64Array(id * 2);
+          next.set(this.subCounts);
+          this.subCounts = next;
+        }
       } else id = known;
       this.lastSub = row.sub;
       this.lastSubId = id;
     }
-    this.sub.push(id);
-    this.aux.push(row.aux);
+    this.sub[i] = id;
+    this.aux[i] = row.aux;
     this.counts[row.type]++;
+  }
+
+  /** Type of the last event added (-1 when none). */
+  lastType(): number {
+    return this.n ? this.type[this.n - 1] : -1;
+  }
+
+  /** Sets the aux value of the last event (learned from a continuation line). */
+  setLastAux(v: number): void {
+    if (this.n) this.aux[this.n - 1] = v;
+  }
+
+  /** Events of one type so far. */
+  count(type: number): number {
+    return this.counts[type];
   }
 
   /** Extends the last event to cover more bytes and lines (a continuation line). */
   extendLast(endOffset: number): void {
-    if (this.size === 0) return;
-    this.length.setLast(endOffset - this.offset.last());
+    if (this.n === 0) return;
+    this.length[this.n - 1] = endOffset - this.offset[this.n - 1];
   }
 
-  /** This table's columns, for transfer from a worker. */
-  toPart(): TablePart {
-    return {
-      line: this.line.toArray(),
-      offset: this.offset.toArray(),
-      length: this.length.toArray(),
-      type: this.type.toArray(),
-      ts: this.ts.toArray(),
-      cpu: this.cpu.toArray(),
-      sub: this.sub.toArray(),
-      aux: this.aux.toArray(),
-      subNames: this.subNames,
-    };
-  }
-
-  /** Appends a part built over the next range of the input; its lines are renumbered after `lineBase`. */
-  append(part: TablePart, lineBase: number): void {
-    const remap = part.subNames.map((name) => {
-      let id = this.subIds.get(name);
-      if (id === undefined) {
-        id = this.subNames.length;
-        this.subIds.set(name, id);
-        this.subNames.push(name);
-      }
-      return id;
-    });
-    this.line.pushAll(part.line, lineBase);
-    this.offset.pushAll(part.offset);
-    this.length.pushAll(part.length);
-    this.type.pushAll(part.type);
-    this.ts.pushAll(part.ts);
-    this.cpu.pushAll(part.cpu);
-    this.aux.pushAll(part.aux);
-    const identity = remap.every((id, k) => id === k);
-    if (identity) this.sub.pushAll(part.sub);
-    else for (let i = 0; i < part.sub.length; i++) this.sub.push(remap[part.sub[i]]);
-    for (let i = 0; i < part.type.length; i++) this.counts[part.type[i]]++;
-  }
-
-  /** Columns for the bundle under `prefix`, plus per-type postings. Columns holding only their default are left out. */
-  columns(prefix: string): Record<string, Column> {
-    const all: Record<string, Column> = {
-      line: this.line.toArray(),
-      offset: this.offset.toArray(),
-      length: this.length.toArray(),
-      type: this.type.toArray(),
-      ts: this.ts.toArray(),
-      cpu: this.cpu.toArray(),
-      sub: this.sub.toArray(),
-      aux: this.aux.toArray(),
-    };
-    const out: Record<string, Column> = {};
-    for (const [name, col] of Object.entries(all)) {
-      const d = DEFAULTS[name];
-      if (d !== undefined && onlyValue(col, d)) continue;
-      out[`${prefix}${name}`] = col;
+  /** Appends the current block to the bundle, gathering the summary's numbers on the way. */
+  private flush(): void {
+    const n = this.n;
+    if (n === 0) return;
+    let offset: Column = this.offset.subarray(0, n);
+    if (this.offset32 && this.offsetBase !== null) {
+      for (let i = 0; i < n; i++) this.offset32[i] = this.offset[i] - this.offsetBase;
+      offset = this.offset32.subarray(0, n);
     }
-    // Postings by counting sort: one u32 per event in all.
-    const types = this.type.toArray();
-    const start = new Uint32Array(this.typeNames.length + 1);
-    for (let t = 0; t < this.typeNames.length; t++) start[t + 1] = start[t] + this.counts[t];
-    const post = new Uint32Array(types.length);
-    const fill = start.slice(0, this.typeNames.length);
-    for (let i = 0; i < types.length; i++) post[fill[types[i]]++] = i;
-    out[`${prefix}postings`] = post;
-    out[`${prefix}postings.start`] = start;
-    return out;
-  }
-
-  /** Counts per type name, per CPU, time span and top subsystems: the format-independent part of a summary. */
-  summary(): { types: Record<string, number>; cpus: Record<string, number>; time: { first: number; last: number } | null; subsystems: Record<string, number> } {
-    const types: Record<string, number> = {};
-    this.typeNames.forEach((n, t) => {
-      if (this.counts[t]) types[n] = this.counts[t];
-    });
-    const cpus: Record<string, number> = {};
-    const cpu = this.cpu.toArray();
-    const perCpu = new Map<number, number>();
-    for (let i = 0; i < cpu.length; i++) if (cpu[i] >= 0) perCpu.set(cpu[i], (perCpu.get(cpu[i]) ?? 0) + 1);
-    for (const [c, n] of [...perCpu].sort((a, b) => a[0] - b[0])) cpus[String(c)] = n;
-    let first = Infinity;
-    let last = -Infinity;
-    const ts = this.ts.toArray();
-    for (let i = 0; i < ts.length; i++) {
+    const cols: Record<string, Column> = {
+      line: this.line.subarray(0, n),
+      offset,
+      ...(this.layout.lineEvents ? {} : { length: this.length.subarray(0, n) }),
+      type: this.type.subarray(0, n),
+      ts: this.ts.subarray(0, n),
+      cpu: this.cpu.subarray(0, n),
+      sub: this.sub.subarray(0, n),
+      aux: this.aux.subarray(0, n),
+    };
+    for (const [name, d] of this.constant) if (!onlyValue(cols[name], d)) this.constant.delete(name);
+    for (const [name, col] of Object.entries(cols)) this.out.append(`${this.prefix}${name}`, col);
+    const { cpu, ts, sub, cpuCounts, subCounts } = this;
+    for (let i = 0; i < n; i++) {
+      const c = cpu[i];
+      if (c >= 0) cpuCounts[c]++;
       const t = ts[i];
       if (t === t) {
-        if (t < first) first = t;
-        if (t > last) last = t;
+        if (t < this.tsFirst) this.tsFirst = t;
+        if (t > this.tsLast) this.tsLast = t;
       }
+      subCounts[sub[i]]++;
     }
-    const subCounts = new Uint32Array(this.subNames.length);
-    const sub = this.sub.toArray();
-    for (let i = 0; i < sub.length; i++) subCounts[sub[i]]++;
-    const subsystems: Record<string, number> = {};
-    [...subCounts.keys()]
-      .filter((k) => k > 0 && subCounts[k] > 0)
-      .sort((a, b) => subCounts[b] - subCounts[a])
-      .slice(0, 20)
-      .forEach((k) => (subsystems[this.subNames[k]] = subCounts[k]));
-    return { types, cpus, time: first <= last ? { first, last } : null, subsystems };
+    this.flushed += n;
+    this.n = 0;
+  }
+
+  /** The columns so far, when this builder keeps them in memory (tests). */
+  view(): Record<'line' | 'length' | 'sub', Uint32Array> & Record<'offset' | 'ts' | 'aux', Float64Array> & { type: Uint8Array; cpu: Int16Array } {
+    if (!(this.out instanceof MemoryColumns)) throw new Error('view() needs a builder writing to memory');
+    this.flush();
+    const m = this.out;
+    const c = <T extends Column>(name: string) => (this.size ? m.get(`${this.prefix}${name}`) : new Uint8Array(0)) as T;
+    return {
+      line: c('line'), offset: c('offset'), length: c('length'), type: c('type'),
+      ts: c('ts'), cpu: c('cpu'), sub: c('sub'), aux: c('aux'),
+    };
+  }
+
+  /** Counts per type, per CPU, time span and top subsystems so far. */
+  summary(): TableCounts {
+    this.flush();
+    const cpus: number[][] = [];
+    for (let c = 0; c < this.cpuCounts.length; c++) if (this.cpuCounts[c]) cpus.push([c, this.cpuCounts[c]]);
+    return tableCounts(this.typeNames, [...this.counts], cpus, this.tsFirst, this.tsLast, this.subNames, [...this.subCounts]);
+  }
+
+  /** Writes what is left and closes this builder's files. */
+  finish(): TablePiece {
+    this.flush();
+    const cpus: number[][] = [];
+    for (let c = 0; c < this.cpuCounts.length; c++) if (this.cpuCounts[c]) cpus.push([c, this.cpuCounts[c]]);
+    const constant = new Map<string, number>();
+    for (const [name, d] of this.constant) constant.set(`${this.prefix}${name}`, d);
+    return {
+      events: this.size,
+      offsetBase: this.offsetBase,
+      counts: [...this.counts],
+      cpus,
+      tsFirst: this.tsFirst,
+      tsLast: this.tsLast,
+      subNames: this.subNames,
+      subCounts: [...this.subCounts.subarray(0, this.subNames.length)],
+      columns: this.out.finish(constant),
+    };
+  }
+}
+
+/** The format-independent part of a table's summary. */
+interface TableCounts {
+  types: Record<string, number>;
+  cpus: Record<string, number>;
+  time: { first: number; last: number } | null;
+  subsystems: Record<string, number>;
+}
+
+function tableCounts(typeNames: readonly string[], counts: number[], cpuPairs: number[][], first: number, last: number, subNames: string[], subCounts: number[]): TableCounts {
+  const cpus: Record<string, number> = {};
+  for (const [c, n] of [...cpuPairs].sort((a, b) => a[0] - b[0])) cpus[String(c)] = n;
+  const types: Record<string, number> = {};
+  typeNames.forEach((name, t) => {
+    if (counts[t]) types[name] = counts[t];
+  });
+  const subsystems: Record<string, number> = {};
+  [...subNames.keys()]
+    .filter((k) => subNames[k] !== '' && subCounts[k] > 0)
+    .sort((a, b) => subCounts[b] - subCounts[a])
+    .slice(0, 20)
+    .forEach((k) => (subsystems[subNames[k]] = subCounts[k]));
+  return { types, cpus, time: first <= last ? { first, last } : null, subsystems };
+}
+
+/** Bytes of one line a query decodes at most. */
+const MAX_SHOWN = 4 << 20;
+
+/** A type with at most this share of the events gets postings; denser types are found by scanning the type column. */
+const SPARSE_SHARE = 1 / 16;
+
+/** What joining the pieces of one table gives: its manifest entry and its columns. */
+export interface FinishedTable {
+  info: TableInfo;
+  segmented: Record<string, ColumnInfo>;
+  columns: Record<string, Column>;
+}
+
+/**
+ * Joins the pieces built over consecutive parts of an input (in order; piece
+ * k's lines count from 1 at its start, `lineBases[k]` lines into the input):
+ * segments, summary counts, and postings for the sparse types.
+ */
+export function finishTable(
+  pieces: TablePiece[],
+  lineBases: number[],
+  dir: string,
+  prefix: string,
+  meta: { label: string; typeNames: readonly string[]; tsUnit: string | null; format: string; warnings: Diagnostic[]; extra: Record<string, unknown> },
+): FinishedTable {
+  const subIds = new Map<string, number>();
+  const subNames: string[] = [];
+  const subCounts: number[] = [];
+  const counts = new Array<number>(meta.typeNames.length).fill(0);
+  const perCpu = new Map<number, number>();
+  let first = Infinity;
+  let last = -Infinity;
+  let events = 0;
+  const segmented: Record<string, ColumnInfo> = {};
+  pieces.forEach((p, k) => {
+    const map = p.subNames.map((name, id) => {
+      let g = subIds.get(name);
+      if (g === undefined) {
+        g = subNames.length;
+        subIds.set(name, g);
+        subNames.push(name);
+        subCounts.push(0);
+      }
+      subCounts[g] += p.subCounts[id];
+      return g;
+    });
+    p.counts.forEach((c, t) => (counts[t] += c));
+    for (const [c, n] of p.cpus) perCpu.set(c, (perCpu.get(c) ?? 0) + n);
+    if (p.tsFirst < first) first = p.tsFirst;
+    if (p.tsLast > last) last = p.tsLast;
+    for (const [name, col] of Object.entries(p.columns)) {
+      const seg = { ...col.segment };
+      if (name === `${prefix}line` && lineBases[k]) seg.add = lineBases[k];
+      let dtype = col.dtype;
+      if (name === `${prefix}offset` && p.offsetBase !== null) {
+        seg.dtype = col.dtype;
+        dtype = 'f64';
+        if (p.offsetBase) seg.add = p.offsetBase;
+      }
+      if (name === `${prefix}sub` && !map.every((g, id) => g === id)) seg.map = map;
+      const info = (segmented[name] ??= { dtype, length: 0, segments: [] });
+      info.length += seg.length;
+      info.segments?.push(seg);
+    }
+    events += p.events;
+  });
+  // A column of nothing but its default in every piece is not stored at all.
+  for (const [name, info] of Object.entries(segmented)) if (info.segments?.every((s) => s.file === null)) delete segmented[name];
+  const dense: number[] = [];
+  const start = new Uint32Array(counts.length + 1);
+  for (let t = 0; t < counts.length; t++) {
+    const isDense = counts[t] > 4096 && counts[t] > events * SPARSE_SHARE;
+    if (isDense) dense.push(t);
+    start[t + 1] = start[t] + (isDense ? 0 : counts[t]);
+  }
+  const post = new Uint32Array(start[counts.length]);
+  const fill = start.slice(0, counts.length);
+  const isDense = new Uint8Array(counts.length);
+  for (const t of dense) isDense[t] = 1;
+  let index = 0;
+  for (const seg of segmented[`${prefix}type`]?.segments ?? []) {
+    forEachColumnChunk(dir, seg, (types) => {
+      for (let i = 0; i < types.length; i++, index++) {
+        const t = types[i];
+        if (!isDense[t]) post[fill[t]++] = index;
+      }
+    });
+  }
+  const c = tableCounts(meta.typeNames, counts, [...perCpu], first, last, subNames, subCounts);
+  const summary: Summary = { format: meta.format, source: meta.label, events, ...c, warnings: meta.warnings, ...meta.extra };
+  const info: TableInfo = { id: prefix.replace(/\.$/, ''), label: meta.label, events, typeNames: [...meta.typeNames], subNames, tsUnit: meta.tsUnit, summary, dense };
+  return { info, segmented, columns: { [`${prefix}postings`]: post, [`${prefix}postings.start`]: start } };
+}
+
+/** Reads a u8 segment of a column being built, a megabyte at a time. */
+function forEachColumnChunk(dir: string, seg: SegmentInfo, visit: (chunk: Uint8Array) => void): void {
+  if (seg.file === null) throw new Error('type column segments always have a file');
+  const src = new FileSource(join(dir, seg.file));
+  try {
+    const CH = 1 << 20;
+    for (let pos = 0; pos < seg.length; pos += CH) visit(src.read(pos, Math.min(CH, seg.length - pos)));
+  } finally {
+    src.close();
   }
 }
 
@@ -225,6 +387,8 @@ export interface TableInfo {
   subNames: string[];
   tsUnit: string | null;
   summary: Summary;
+  /** Types without postings (too frequent): filter finds them by scanning the type column. */
+  dense?: number[];
 }
 
 /** A format's decoder for one stored event: its raw bytes back to fields and a display line. */
@@ -263,19 +427,19 @@ export class TableSource implements EventSource {
     const p = this.p;
     const line = b.slice<Uint32Array>(`${p}line`, from, n);
     const off = b.slice<Float64Array>(`${p}offset`, from, n);
-    const len = b.slice<Uint32Array>(`${p}length`, from, n);
+    const len = b.has(`${p}length`) ? b.slice<Uint32Array>(`${p}length`, from, n) : null;
     const type = b.slice<Uint8Array>(`${p}type`, from, n);
     const ts = b.has(`${p}ts`) ? b.slice<Float64Array>(`${p}ts`, from, n) : new Float64Array(n).fill(NaN);
     const cpu = b.has(`${p}cpu`) ? b.slice<Int16Array>(`${p}cpu`, from, n) : new Int16Array(n).fill(-1);
     const sub = b.has(`${p}sub`) ? b.slice<Uint32Array>(`${p}sub`, from, n) : new Uint32Array(n);
     const aux = b.has(`${p}aux`) ? b.slice<Float64Array>(`${p}aux`, from, n) : new Float64Array(n).fill(NaN);
     const out: EventRecord[] = [];
-    for (let k = 0; k < line.length; k++) out.push(this.record(from + k, line[k], off[k], len[k], type[k], ts[k], cpu[k], sub[k], aux[k]));
+    for (let k = 0; k < line.length; k++) out.push(this.record(from + k, line[k], off[k], len ? len[k] : -1, type[k], ts[k], cpu[k], sub[k], aux[k]));
     return out;
   }
 
   private record(index: number, line: number, off: number, len: number, type: number, ts: number, cpu: number, subId: number, aux: number): EventRecord {
-    const raw = this.file.read(off, len);
+    const raw = len >= 0 ? this.file.read(off, len) : this.lineAt(off);
     const sub = this.info.subNames[subId] ?? '';
     const d = this.decoder.decode(raw, type, { line, ts, cpu, sub, aux });
     const e: EventRecord = { index, type: this.info.typeNames[type], fields: d.fields, text: d.text };
@@ -285,6 +449,18 @@ export class TableSource implements EventSource {
     if (ts === ts) e.ts = ts;
     if (sub) e.fields.subsystem ??= sub;
     return e;
+  }
+
+  /** The line starting at `off`, without its newline (tables of one-line events store no lengths). */
+  private lineAt(off: number): Buffer {
+    for (let want = 4096; ; want *= 4) {
+      const buf = this.file.read(off, want);
+      let end = buf.indexOf(10);
+      // Past MAX_SHOWN a line is shown cut: a multi-gigabyte line is junk, not a message.
+      if (end < 0 && buf.length === want && want < MAX_SHOWN) continue;
+      if (end < 0) end = buf.length;
+      return buf.subarray(0, end > 0 && buf[end - 1] === 13 ? end - 1 : end);
+    }
   }
 
   event(n: number): EventRecord {
@@ -308,6 +484,20 @@ export class TableSource implements EventSource {
 
   filter(type: string, from: number, limit: number, visit: (e: EventRecord) => boolean | void): void {
     const t = this.resolveType(type);
+    let left = limit < 0 ? Infinity : limit;
+    if (this.info.dense?.includes(t)) {
+      // A dense type is found within a few events of any position.
+      const BATCH = 1 << 14;
+      for (let at = Math.max(0, from); at < this.count && left > 0; at += BATCH) {
+        const types = this.bundle.slice<Uint8Array>(`${this.p}type`, at, BATCH);
+        for (let k = 0; k < types.length; k++) {
+          if (types[k] !== t) continue;
+          if (visit(this.rows(at + k, 1)[0]) === false) return;
+          if (--left <= 0) return;
+        }
+      }
+      return;
+    }
     const start = this.bundle.slice<Uint32Array>(`${this.p}postings.start`, t, 2);
     let lo = start[0];
     let hi = start[1];
@@ -317,7 +507,6 @@ export class TableSource implements EventSource {
       if (this.bundle.slice<Uint32Array>(`${this.p}postings`, mid, 1)[0] < from) lo = mid + 1;
       else hi = mid;
     }
-    let left = limit < 0 ? Infinity : limit;
     const end = start[1];
     for (let p = lo; p < end && left > 0; p += 1024) {
       const idx = this.bundle.slice<Uint32Array>(`${this.p}postings`, p, Math.min(1024, end - p, left));
@@ -363,18 +552,6 @@ export class TableSource implements EventSource {
   }
 }
 
-export function tableSummary(
-  b: EventTableBuilder,
-  format: string,
-  source: string,
-  warnings: Diagnostic[],
-  extra: Record<string, unknown> = {},
-): Summary {
-  const s = b.summary();
-  return { format, source, events: b.size, types: s.types, cpus: s.cpus, time: s.time, subsystems: s.subsystems, warnings, ...extra };
-}
-
-
 /** What a format gives to become a reader over one event table (see `tableReader`). */
 export interface TableReaderDef {
   id: string;
@@ -383,8 +560,12 @@ export interface TableReaderDef {
   /** Build options that change the table (default: none). */
   optionsKey?(options: ReaderOptions, path: string): Record<string, string | null>;
   typeNames: readonly string[];
-  /** One pass over the input: the table, the format's own summary fields and the time unit. */
-  scan(path: string, ctx: BuildContext): { table: EventTableBuilder; extra: Record<string, unknown>; tsUnit: string | null };
+  /**
+   * One pass over the input: the finished table pieces (one per thread, in
+   * input order, with the line each starts after), the format's own summary
+   * fields and the time unit.
+   */
+  scan(path: string, ctx: BuildContext): { pieces: TablePiece[]; lineBases?: number[]; extra: Record<string, unknown>; tsUnit: string | null };
   decoder: RowDecoder;
 }
 
@@ -400,17 +581,10 @@ export function tableReader(def: TableReaderDef): FormatReader {
     detect: (head, name) => def.detect(head, name),
     optionsKey: (options, path) => def.optionsKey?.(options, path) ?? {},
     build(path, _options, ctx) {
-      const { table, extra, tsUnit } = def.scan(path, ctx);
-      const info: TableInfo = {
-        id: 't0',
-        label: ctx.name,
-        events: table.size,
-        typeNames: [...def.typeNames],
-        subNames: table.subNames,
-        tsUnit,
-        summary: tableSummary(table, def.id, ctx.name, ctx.diagnostics.list(), extra),
-      };
-      return { data: { tables: [info] }, columns: table.columns('t0.') };
+      const { pieces, lineBases, extra, tsUnit } = def.scan(path, ctx);
+      const meta = { label: ctx.name, typeNames: def.typeNames, tsUnit, format: def.id, warnings: ctx.diagnostics.list(), extra };
+      const t = finishTable(pieces, lineBases ?? [0], ctx.dir, 't0.', meta);
+      return { data: { tables: [t.info] }, columns: t.columns, segmented: t.segmented };
     },
     streams(bundle) {
       return (bundle.manifest.data as { tables: TableInfo[] }).tables.map((t) => ({ id: t.id, label: t.label, events: t.events }));

@@ -1,4 +1,4 @@
-import type { Bundle, Column } from './bundle.js';
+import type { Bundle, Column, ColumnInfo } from './bundle.js';
 import type { DiagnosticLog } from './diagnostics.js';
 import type { EventSource } from './source.js';
 
@@ -9,6 +9,8 @@ export interface BuildContext {
   /** The input as the user named it (the file read may be a decompressed copy). */
   name: string;
   diagnostics: DiagnosticLog;
+  /** The bundle being written (a draft directory): builds that stream columns write them here (ColumnWriter). */
+  dir: string;
   /** Called now and then with bytes done and total. */
   progress?: (done: number, total: number) => void;
 }
@@ -17,6 +19,8 @@ export interface BuildResult {
   /** Format-specific description stored in the manifest (streams, summaries). */
   data: unknown;
   columns: Record<string, Column>;
+  /** Columns already written into the draft directory, in segments. */
+  segmented?: Record<string, ColumnInfo>;
   /** Small side files (JSON) stored in the bundle. */
   files?: Record<string, string>;
   /** Crc32 of the whole input when the build streamed it. */

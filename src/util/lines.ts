@@ -1,4 +1,5 @@
-import { forEachChunk } from './file-source.js';
+import { readSync } from 'node:fs';
+import { FileSource } from './file-source.js';
 
 /** Lines longer than this are delivered in pieces (same line number) so memory stays bounded. */
 export const MAX_LINE_BYTES = 1 << 20;
@@ -17,47 +18,52 @@ export function forEachLine(
   chunkBytes = 4 << 20,
   range: { start: number; end: number } = { start: 0, end: Infinity },
 ): { lines: number; bytes: number; longLines: number } {
-  let carry: Buffer | null = null;
-  let carryPos = 0;
-  let lineNo = 0;
-  let piece = 0;
-  let longLines = 0;
-  const bytes = forEachChunk(path, chunkBytes, (chunk, pos) => {
-    let buf = chunk;
-    let base = pos;
-    if (carry) {
-      buf = Buffer.concat([carry, chunk]);
-      base = carryPos;
-      carry = null;
+  const src = new FileSource(path);
+  try {
+    const stop = Math.min(range.end, src.size);
+    // One buffer: a read lands after the unfinished line carried from the last one (at most MAX_LINE_BYTES).
+    const chunk = Math.max(1, Math.min(chunkBytes, stop - range.start));
+    const buf = Buffer.allocUnsafe(chunk + MAX_LINE_BYTES + 1);
+    let carry = 0;
+    let base = range.start;
+    let pos = range.start;
+    let lineNo = 0;
+    let piece = 0;
+    let longLines = 0;
+    while (pos < stop) {
+      const got = readSync(src.fd, buf, carry, Math.min(chunk, stop - pos), pos);
+      if (got === 0) break;
+      pos += got;
+      const end = carry + got;
+      let s = 0;
+      for (;;) {
+        const nl = buf.indexOf(10, s);
+        if (nl < 0 || nl >= end) break;
+        const e = nl > s && buf[nl - 1] === 13 ? nl - 1 : nl;
+        if (piece > 0) onLine(buf, s, e, lineNo, base + s, ++piece);
+        else onLine(buf, s, e, ++lineNo, base + s, 0);
+        piece = 0;
+        s = nl + 1;
+      }
+      if (end - s > MAX_LINE_BYTES) {
+        // No newline in sight: hand over what we have as a piece of a long line.
+        if (piece === 0) {
+          longLines++;
+          onLine(buf, s, end, ++lineNo, base + s, ++piece);
+        } else onLine(buf, s, end, lineNo, base + s, ++piece);
+        s = end;
+      }
+      buf.copyWithin(0, s, end);
+      base += s;
+      carry = end - s;
     }
-    let s = 0;
-    for (;;) {
-      const nl = buf.indexOf(10, s);
-      if (nl < 0) break;
-      const e = nl > s && buf[nl - 1] === 13 ? nl - 1 : nl;
-      if (piece > 0) onLine(buf, s, e, lineNo, base + s, ++piece);
-      else onLine(buf, s, e, ++lineNo, base + s, 0);
-      piece = 0;
-      s = nl + 1;
+    if (carry > 0) {
+      const e = buf[carry - 1] === 13 ? carry - 1 : carry;
+      if (piece > 0) onLine(buf, 0, e, lineNo, base, ++piece);
+      else onLine(buf, 0, e, ++lineNo, base, 0);
     }
-    if (buf.length - s > MAX_LINE_BYTES) {
-      // No newline in sight: hand over what we have as a piece of a long line.
-      if (piece === 0) {
-        longLines++;
-        onLine(buf, s, buf.length, ++lineNo, base + s, ++piece);
-      } else onLine(buf, s, buf.length, lineNo, base + s, ++piece);
-      s = buf.length;
-    }
-    if (s < buf.length) {
-      carry = Buffer.from(buf.subarray(s));
-      carryPos = base + s;
-    }
-  }, range.start, range.end);
-  if (carry) {
-    const b: Buffer = carry;
-    const e = b.length > 0 && b[b.length - 1] === 13 ? b.length - 1 : b.length;
-    if (piece > 0) onLine(b, 0, e, lineNo, carryPos, ++piece);
-    else onLine(b, 0, e, ++lineNo, carryPos, 0);
+    return { lines: lineNo, bytes: pos - range.start, longLines };
+  } finally {
+    src.close();
   }
-  return { lines: lineNo, bytes, longLines };
 }

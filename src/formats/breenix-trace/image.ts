@@ -1,7 +1,8 @@
 import type { Bundle } from '../../model/bundle.js';
 import type { DiagnosticLog } from '../../model/diagnostics.js';
 import type { EventRecord, FieldValue } from '../../model/event.js';
-import { EventTableBuilder, TableSource, newScratch, tableSummary, type RowDecoder, type TableInfo } from '../../model/event-table.js';
+import { EventTableBuilder, TableSource, finishTable, newScratch, type RowDecoder, type TableInfo } from '../../model/event-table.js';
+import { ColumnWriter, type Column, type ColumnInfo } from '../../model/bundle.js';
 import type { EventSource, Summary } from '../../model/source.js';
 import { breenixCategory, breenixEventName, breenixEventType, breenixPackedNames, breenixTypeHex } from '../../model/breenix-names.js';
 import { FormatError } from '../../util/errors.js';
@@ -92,9 +93,9 @@ export interface ImageData {
 }
 
 /** Decodes every complete ring of the image: events in ring order per CPU, oldest slot first (§1.2). */
-export function buildImage(path: string, name: string, diags: DiagnosticLog, progress?: (done: number, total: number) => void): { data: ImageData; columns: ReturnType<EventTableBuilder['columns']> } {
+export function buildImage(path: string, name: string, dir: string, diags: DiagnosticLog, progress?: (done: number, total: number) => void): { data: ImageData; columns: Record<string, Column>; segmented: Record<string, ColumnInfo> } {
   const src = new FileSource(path);
-  const b = new EventTableBuilder(TYPE_NAMES);
+  const b = new EventTableBuilder(TYPE_NAMES, new ColumnWriter(dir, 0));
   const row = newScratch();
   const rings: RingInfo[] = [];
   const perId = new Map<number, number>();
@@ -138,14 +139,13 @@ export function buildImage(path: string, name: string, diags: DiagnosticLog, pro
     const { cpu, ...rest } = r;
     perCpu[String(cpu)] = rest;
   }
-  const info: TableInfo = {
-    id: 't0',
+  const t = finishTable([b.finish()], [0], dir, 't0.', {
     label: name,
-    events: b.size,
     typeNames: TYPE_NAMES,
-    subNames: b.subNames,
     tsUnit: 'ticks',
-    summary: tableSummary(b, 'breenix-trace', name, diags.list(), {
+    format: 'breenix-trace',
+    warnings: diags.list(),
+    extra: {
       input_kind: 'image',
       ts_unit: 'ticks',
       rings: rings.length,
@@ -155,9 +155,9 @@ export function buildImage(path: string, name: string, diags: DiagnosticLog, pro
       event_types: eventTypes,
       event_ids: eventIds,
       notes: [{ code: 'TRACE_TS_TICKS', message: 'a memory image carries no counter frequency: ts is in raw ticks (RDTSC / CNTVCT_EL0)' }],
-    }),
-  };
-  return { data: { kind: 'image', table: info, rings }, columns: b.columns('t0.') };
+    },
+  });
+  return { data: { kind: 'image', table: t.info, rings }, columns: t.columns, segmented: t.segmented };
 }
 
 function walkRing(ring: Buffer, cpu: number, base: number, b: EventTableBuilder, row: ReturnType<typeof newScratch>, perId: Map<number, number>, name: string, diags: DiagnosticLog): RingInfo {

@@ -6,7 +6,7 @@ import { after, describe, test } from 'node:test';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { Bundle, BUNDLE_VERSION, readManifest, writeBundle } from '../../model/bundle.js';
+import { bundleOf } from '../fixture-files.js';
 import { DiagnosticLog, type Diagnostic } from '../../model/diagnostics.js';
 import type { EventRecord } from '../../model/event.js';
 import type { EventSource } from '../../model/source.js';
@@ -32,16 +32,7 @@ function tempFile(name: string, content: Buffer | string): string {
 /** build → bundle → open, as `kscope index` and a query would, with this reader alone. */
 function open(path: string): { src: EventSource; diags: Diagnostic[] } {
   const diagnostics = new DiagnosticLog();
-  const r = breenixTraceReader.build(path, {}, { name: path, diagnostics });
-  const dir = `${path}.kscope`;
-  writeBundle(
-    dir,
-    { kscope: 'bundle', version: BUNDLE_VERSION, format: breenixTraceReader.id, created: new Date(0).toISOString(), input: { path, fingerprint: { size: 0, mtimeMs: 0, sample: '' } }, options: {}, buildOptions: {}, data: r.data, diagnostics: diagnostics.list() },
-    r.columns,
-  );
-  const m = readManifest(dir);
-  assert.ok(m);
-  return { src: breenixTraceReader.open(new Bundle(dir, m), path, undefined), diags: diagnostics.list() };
+  return { src: breenixTraceReader.open(bundleOf(breenixTraceReader, path, `${path}.kscope`, diagnostics), path, undefined), diags: diagnostics.list() };
 }
 
 /** What a returned image event must say, from the generator's truth. */

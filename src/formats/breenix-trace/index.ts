@@ -55,8 +55,8 @@ export const breenixTraceReader: FormatReader = {
     if (kind === null) {
       throw new UserError(`${ctx.name}:1: not a /proc/trace file kscope knows (expected "# Trace buffer dump", "# N registered counters", "# N registered providers", "0x0300 NAME - description" lines, or a teardown key: value list)`);
     }
-    const r = kind === 'image' ? buildImage(path, ctx.name, ctx.diagnostics, ctx.progress) : buildProc(path, ctx.name, kind, ctx.diagnostics);
-    return { data: r.data, columns: r.columns };
+    const r = kind === 'image' ? buildImage(path, ctx.name, ctx.dir, ctx.diagnostics, ctx.progress) : buildProc(path, ctx.name, kind, ctx.dir, ctx.diagnostics);
+    return { data: r.data, columns: r.columns, segmented: r.segmented };
   },
   streams(bundle) {
     const t = (bundle.manifest.data as Data).table;

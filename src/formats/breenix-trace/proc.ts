@@ -1,6 +1,7 @@
 import type { DiagnosticLog } from '../../model/diagnostics.js';
 import type { FieldValue } from '../../model/event.js';
-import { EventTableBuilder, newScratch, tableSummary, type RowDecoder, type TableInfo } from '../../model/event-table.js';
+import { EventTableBuilder, finishTable, newScratch, type RowDecoder, type TableInfo } from '../../model/event-table.js';
+import { ColumnWriter, type Column, type ColumnInfo } from '../../model/bundle.js';
 import { breenixCategory, breenixEventName, breenixEventType, breenixPackedNames, breenixTypeHex, BREENIX_UNKNOWN_NAME } from '../../model/breenix-names.js';
 import { FormatError } from '../../util/errors.js';
 import { FileSource } from '../../util/file-source.js';
@@ -139,8 +140,8 @@ function perCpuValues(list: string | undefined): Record<string, number | string>
 }
 
 /** Builds the event table of one `/proc/trace` file of a known kind. */
-export function buildProc(path: string, name: string, kind: ProcKind, diags: DiagnosticLog): { data: ProcData; columns: ReturnType<EventTableBuilder['columns']> } {
-  const b = new EventTableBuilder(TYPE_NAMES);
+export function buildProc(path: string, name: string, kind: ProcKind, dir: string, diags: DiagnosticLog): { data: ProcData; columns: Record<string, Column>; segmented: Record<string, ColumnInfo> } {
+  const b = new EventTableBuilder(TYPE_NAMES, new ColumnWriter(dir, 0));
   const row = newScratch();
   const scan: RowScan = { cpu: 0, slot: 0, ticks: 0, id: 0, nameStart: 0, nameEnd: 0, payload: 0 };
   const num = { v: 0, p: 0 };
@@ -332,16 +333,9 @@ export function buildProc(path: string, name: string, kind: ProcKind, diags: Dia
   }
   if (unparsed) extra.unparsed_lines = unparsed;
   if (notes.length) extra.notes = notes;
-  const info: TableInfo = {
-    id: 't0',
-    label: name,
-    events: b.size,
-    typeNames: TYPE_NAMES,
-    subNames: b.subNames,
-    tsUnit: kind === 'proc-buffer' ? 'ticks' : null,
-    summary: tableSummary(b, 'breenix-trace', name, diags.list(), extra),
-  };
-  return { data: { kind, table: info }, columns: b.columns('t0.') };
+  const tsUnit = kind === 'proc-buffer' ? 'ticks' : null;
+  const t = finishTable([b.finish()], [0], dir, 't0.', { label: name, typeNames: TYPE_NAMES, tsUnit, format: 'breenix-trace', warnings: diags.list(), extra });
+  return { data: { kind, table: t.info }, columns: t.columns, segmented: t.segmented };
 }
 
 /** Fields of one line of a `/proc/trace` file (queries only). */

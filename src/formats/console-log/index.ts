@@ -1,12 +1,13 @@
 import type { FieldValue } from '../../model/event.js';
-import { EventTableBuilder, newScratch, tableReader, type RowDecoder, type RowScratch, type TablePart } from '../../model/event-table.js';
+import { EventTableBuilder, newScratch, tableReader, type RowDecoder, type RowScratch, type TablePiece } from '../../model/event-table.js';
+import { ColumnWriter } from '../../model/bundle.js';
 import type { FormatReader } from '../../model/format.js';
 import { statSync } from 'node:fs';
 import { forEachLine, MAX_LINE_BYTES } from '../../util/lines.js';
 import { lineStartAfter } from '../../util/file-source.js';
 import { startWorker } from '../../util/worker.js';
 import { DiagnosticLog, type Diagnostic } from '../../model/diagnostics.js';
-import type { LineFamily, LineMatcher } from './family.js';
+import { HEAD_BYTES, LineView, type LineFamily, type LineMatcher } from './family.js';
 import { breenixLog } from './families/breenix-log.js';
 import { breenixTrace } from './families/breenix-trace.js';
 import { printk } from './families/printk.js';
@@ -25,7 +26,7 @@ for (const f of FAMILIES) {
 
 /** A marker may sit behind junk another CPU wrote into the same line (`T2T3[TEST:…]`). */
 const JUNK_PREFIX_MAX = 16;
- 
+
 const CONTROL = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b[()*+][ -~]|\x1b[ -Z\\-~]|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g;
 
 /** Removes terminal escape sequences and control bytes a serial capture picks up. */
@@ -33,25 +34,28 @@ export function cleanLine(line: string): string {
   return line.replace(CONTROL, '');
 }
 
- 
-/** Control bytes (escape sequences, NULs, binary junk) among a line's first CONTROL_SCAN characters. */
-function hasControl(line: string): boolean {
-  const n = Math.min(line.length, CONTROL_SCAN);
-  for (let i = 0; i < n; i++) {
-    const c = line.charCodeAt(i);
-    if (c < 32 ? c !== 9 : c === 127) return true;
-  }
+/** Bytes checked for control bytes (escape sequences, NULs, binary junk): they show at a line's start. */
+const CONTROL_SCAN = 48;
+
+function isControl(c: number): boolean {
+  return c < 32 ? c !== 9 : c === 127;
+}
+
+function hasControl(v: LineView): boolean {
+  const n = Math.min(v.e, v.s + CONTROL_SCAN);
+  for (let i = v.s; i < n; i++) if (isControl(v.buf[i])) return true;
   return false;
 }
-/** Bytes of a line that classification looks at: families match on the head only. */
-const HEAD_BYTES = 160;
-/** Characters checked for control bytes (escape sequences, NULs, binary junk). */
-const CONTROL_SCAN = 48;
-/** Heads of lines some family must see whole (it validates them to the last byte). */
-const FULL_LINE = new RegExp(FAMILIES.flatMap((f) => (f.fullLine ? [f.fullLine.source] : [])).join('|') || '(?!)');
 
-/** A classifier over all families: the global type of a cleaned line, 0 (LINE) when none matches. */
-function classifier(matchers: LineMatcher[] = FAMILIES.map((f) => f.create())): (line: string, row: RowScratch) => number {
+function isBinaryJunk(v: LineView): boolean {
+  const n = Math.min(v.e, v.s + HEAD_BYTES);
+  let bad = 0;
+  for (let i = v.s; i < n; i++) if (isControl(v.buf[i])) bad++;
+  return bad >= 4 && bad * 10 >= n - v.s;
+}
+
+/** A classifier over all families: the global type of a line, 0 (LINE) when none matches. */
+function classifier(matchers: LineMatcher[] = FAMILIES.map((f) => f.create())): (line: LineView, row: RowScratch) => number {
   return (line, row) => {
     for (let f = 0; f < matchers.length; f++) {
       const t = matchers[f](line, row);
@@ -66,13 +70,11 @@ function familyOf(type: number): [LineFamily, number] | null {
   return null;
 }
 
-function isBinaryJunk(line: string): boolean {
-  let bad = 0;
-  for (let i = 0; i < line.length; i++) {
-    const c = line.charCodeAt(i);
-    if ((c < 32 && c !== 9) || c === 127 || c === 0xfffd) bad++;
-  }
-  return bad >= 4 && bad * 10 >= line.length;
+/** Where a marker starts behind a junk prefix (`T2T3[TEST:…]`), or -1. */
+function junkPrefixEnd(v: LineView): number {
+  const n = Math.min(v.e, v.s + JUNK_PREFIX_MAX + 1);
+  for (let i = v.s + 1; i < n; i++) if (v.buf[i] === 91) return i - v.s;
+  return -1;
 }
 
 const decoder: RowDecoder = {
@@ -83,9 +85,10 @@ const decoder: RowDecoder = {
     if (fam) {
       // Re-find the marker behind a junk prefix, as indexing did.
       let at = 0;
-      if (fam[0].create()(line, newScratch()) < 0) {
-        const k = line.indexOf('[', 1);
-        if (k > 0 && k <= JUNK_PREFIX_MAX) at = k;
+      const v = LineView.of(line);
+      if (fam[0].create()(v, newScratch()) < 0) {
+        const k = junkPrefixEnd(v);
+        if (k > 0) at = k;
       }
       fields = fam[0].fields(line.slice(at), fam[1], row);
       if (at > 0) fields.junk_prefix = line.slice(0, at);
@@ -99,7 +102,7 @@ export const PARALLEL_MIN_BYTES = 32 << 20;
 
 /** What one thread found over a byte range of the log; line numbers count from 1 at the range start. */
 export interface RangeResult {
-  part: TablePart;
+  piece: TablePiece;
   lines: number;
   blank: number;
   junk: number;
@@ -112,12 +115,19 @@ export interface RangeResult {
   states: unknown[];
 }
 
-/** Classifies every line of bytes [start, end): the whole indexing work, run per thread. */
-export function scanRange(path: string, name: string, start: number, end: number, progress?: (done: number, total: number) => void): RangeResult {
-  const b = new EventTableBuilder(TYPE_NAMES);
+const DUMP_START = '=== BINARY TRANSFER START';
+const TRACE_CPU = '[TRACE] CPU';
+
+/**
+ * Classifies every line of bytes [start, end) into this thread's segment of
+ * the bundle in `dir`: the whole indexing work, run per thread.
+ */
+export function scanRange(path: string, name: string, start: number, end: number, dir: string, segment: number, progress?: (done: number, total: number) => void): RangeResult {
+  const b = new EventTableBuilder(TYPE_NAMES, new ColumnWriter(dir, segment), 't0.', { offsets: [start, end], lineEvents: true });
   const row = newScratch();
   const matchers = FAMILIES.map((f) => f.create());
   const classify = classifier(matchers);
+  const view = new LineView();
   const diags = new DiagnosticLog();
   let blank = 0;
   let junk = 0;
@@ -140,28 +150,31 @@ export function scanRange(path: string, name: string, start: number, end: number
         longLines++;
         diags.add({ code: 'LONG_LINE', severity: 'warning', file: name, line: lineNo, message: 'line is longer than 1 MiB; indexed as one event' });
       }
-      let line = buf.toString('latin1', s, Math.min(e, s + HEAD_BYTES));
-      if (e - s > HEAD_BYTES && FULL_LINE.test(line)) line = buf.toString('latin1', s, e);
-      // Escapes and junk show at a line's start; scanning only there keeps this check cheap.
-      if (hasControl(line)) {
-        if (isBinaryJunk(line)) {
-          binary++;
-          diags.add({ code: 'BINARY_JUNK', severity: 'warning', file: name, line: lineNo, message: 'binary data in a text log; kept as a LINE event' });
-        }
-        line = cleanLine(line);
-      }
+      view.set(buf, s, e);
       row.ts = NaN;
       row.cpu = -1;
       row.sub = '';
       row.aux = NaN;
-      let t = classify(line, row);
+      let t: number;
+      // Escapes and junk show at a line's start; scanning only there keeps this check cheap.
+      // A trace event line is checked to its last byte by its family, so it skips this.
+      if (!view.startsWith(TRACE_CPU) && hasControl(view)) {
+        if (isBinaryJunk(view)) {
+          binary++;
+          diags.add({ code: 'BINARY_JUNK', severity: 'warning', file: name, line: lineNo, message: 'binary data in a text log; kept as a LINE event' });
+        }
+        const clean = Buffer.from(cleanLine(view.full()), 'latin1');
+        view.set(clean, 0, clean.length);
+      }
+      t = classify(view, row);
       if (t === 0) {
-        const k = line.indexOf('[', 1);
-        if (k > 0 && k <= JUNK_PREFIX_MAX) {
-          t = classify(line.slice(k), row);
+        if (view.startsWith(DUMP_START)) dumps++;
+        const k = junkPrefixEnd(view);
+        if (k > 0) {
+          view.set(view.buf, view.s + k, view.e);
+          t = classify(view, row);
           if (t !== 0) junk++;
         }
-        if (line.startsWith('=== BINARY TRANSFER START')) dumps++;
       }
       row.type = t;
       b.add(lineNo, off, e - s, row);
@@ -171,7 +184,7 @@ export function scanRange(path: string, name: string, start: number, end: number
     4 << 20,
     { start, end },
   );
-  return { part: b.toPart(), lines, blank, junk, binary, dumps, longLines, lastLine, diagnostics: diags.list(), states: matchers.map((m) => m.state?.()) };
+  return { piece: b.finish(), lines, blank, junk, binary, dumps, longLines, lastLine, diagnostics: diags.list(), states: matchers.map((m) => m.state?.()) };
 }
 
 /**
@@ -195,25 +208,26 @@ export const consoleLog: FormatReader = tableReader({
   scan(path, ctx) {
     const size = statSync(path).size;
     const parts: RangeResult[] = [];
-    if (size < PARALLEL_MIN_BYTES) parts.push(scanRange(path, ctx.name, 0, size, ctx.progress));
+    if (size < PARALLEL_MIN_BYTES) parts.push(scanRange(path, ctx.name, 0, size, ctx.dir, 0, ctx.progress));
     else {
       // Two cores: a worker takes the second half (from a line start) while this thread does the first.
       const mid = lineStartAfter(path, Math.floor(size / 2));
-      const pending = startWorker(new URL('./worker.js', import.meta.url), { path, name: ctx.name, start: mid, end: size });
-      parts.push(scanRange(path, ctx.name, 0, mid, ctx.progress));
+      const pending = startWorker(new URL('./worker.js', import.meta.url), { path, name: ctx.name, start: mid, end: size, dir: ctx.dir });
+      parts.push(scanRange(path, ctx.name, 0, mid, ctx.dir, 0, ctx.progress));
       parts.push(pending.wait() as RangeResult);
     }
-    const b = new EventTableBuilder(TYPE_NAMES);
     let lineBase = 0;
-    const stats = { lines: 0, blank: 0, junk: 0, binary: 0, dumps: 0, longLines: 0, lastLine: 0 };
+    const lineBases: number[] = [];
+    const stats = { lines: 0, blank: 0, junk: 0, binary: 0, dumps: 0, longLines: 0, lastLine: 0, events: 0 };
     for (const r of parts) {
-      b.append(r.part, lineBase);
+      lineBases.push(lineBase);
       for (const d of r.diagnostics) ctx.diagnostics.add(d.line !== undefined ? { ...d, line: d.line + lineBase } : d);
       stats.blank += r.blank;
       stats.junk += r.junk;
       stats.binary += r.binary;
       stats.dumps += r.dumps;
       stats.longLines += r.longLines;
+      stats.events += r.piece.events;
       if (r.lastLine) stats.lastLine = r.lastLine + lineBase;
       lineBase += r.lines;
     }
@@ -222,11 +236,12 @@ export const consoleLog: FormatReader = tableReader({
     FAMILIES.forEach((f, k) => {
       if (f.summarize) Object.assign(extras, f.summarize(parts.map((r) => r.states[k])));
     });
-    if (b.size === 0) {
+    if (stats.events === 0) {
       ctx.diagnostics.add({ code: 'NO_EVENTS', severity: 'error', file: ctx.name, line: 1, message: stats.lines === 0 ? 'file is empty' : 'no non-blank line in this log' });
     }
     return {
-      table: b,
+      pieces: parts.map((r) => r.piece),
+      lineBases,
       extra: {
         lines: stats.lines,
         blank_lines: stats.blank,

@@ -15,7 +15,7 @@ function build(path: string, chunk?: number): FtraceBuild & { diags: DiagnosticL
   return { ...buildFtrace(path, 'trace', diags, undefined, chunk), diags };
 }
 const typesOf = (r: FtraceBuild) => r.table.summary().types;
-const typeName = (r: FtraceBuild, i: number) => TYPE_NAMES[r.table.type.data[i]];
+const typeName = (r: FtraceBuild, i: number) => TYPE_NAMES[r.table.view().type[i]];
 const fromLines = (name: string, lines: string[]) => writeScratch(name, lines.join('\n') + '\n');
 
 const TRACES = ['x86_64-ftrace-trace.txt', 'arm64-ftrace-trace.txt'];
@@ -31,13 +31,13 @@ describe('event traces match an independent count', () => {
       assert.deepEqual(r.extra.event_names, Object.fromEntries(Object.entries(want.names).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))));
       assert.deepEqual(r.table.summary().cpus, want.cpus);
       assert.deepEqual(r.table.summary().time, { first: want.first, last: want.last });
-      assert.deepEqual([...r.table.line.toArray()], want.lines);
+      assert.deepEqual([...r.table.view().line], want.lines);
       assert.equal(r.extra.tracer, 'nop');
       // The header's own count of entries is the number of trace lines read.
       assert.equal(r.extra.header?.entries_in_buffer, want.lines.length);
       assert.equal(r.extra.ts_unit, 's');
       // aux holds each line's pid.
-      const aux = r.table.aux.toArray();
+      const aux = r.table.view().aux;
       want.lines.forEach((ln, i) => assert.equal(aux[i], parseEventLine(lines[ln - 1])?.pid));
       assert.deepEqual(r.diags.list(), []);
     });
@@ -59,15 +59,15 @@ describe('function_graph traces match an independent count', () => {
       for (let i = 0; i < r.table.size; i++) {
         const t = typeName(r, i);
         if (t !== 'FUNC_EXIT' && t !== 'FUNC_LEAF') continue;
-        assert.equal(r.table.aux.data[i], want.durations.get(r.table.line.data[i]), `line ${r.table.line.data[i]}`);
-        assert.notEqual(r.table.subNames[r.table.sub.data[i]], '', `line ${r.table.line.data[i]}: exit not named`);
+        assert.equal(r.table.view().aux[i], want.durations.get(r.table.view().line[i]), `line ${r.table.view().line[i]}`);
+        assert.notEqual(r.table.subNames[r.table.view().sub[i]], '', `line ${r.table.view().line[i]}: exit not named`);
       }
       // The last line closes the first call: the traced ksys_read.
       const last = r.table.size - 1;
       assert.equal(typeName(r, last), 'FUNC_EXIT');
-      assert.equal(r.table.subNames[r.table.sub.data[last]], 'ksys_read');
+      assert.equal(r.table.subNames[r.table.view().sub[last]], 'ksys_read');
       assert.equal(r.extra.graph?.longest[0].function, 'ksys_read');
-      assert.equal(r.extra.graph?.longest[0].line, r.table.line.data[last]);
+      assert.equal(r.extra.graph?.longest[0].line, r.table.view().line[last]);
     });
   }
 });
@@ -87,8 +87,8 @@ describe('variants of the same real lines, as other tracefs options print them',
     const r = build(fromLines('tgid.txt', out));
     const ref = build(fixture(name));
     assert.deepEqual(typesOf(r), typesOf(ref));
-    assert.deepEqual(r.table.aux.toArray(), ref.table.aux.toArray());
-    assert.deepEqual(r.table.ts.toArray(), ref.table.ts.toArray());
+    assert.deepEqual(r.table.view().aux, ref.table.view().aux);
+    assert.deepEqual(r.table.view().ts, ref.table.view().ts);
   });
 
   test('irq-info off: no flags column', { skip: !hasFixture(name) }, () => {
@@ -96,8 +96,8 @@ describe('variants of the same real lines, as other tracefs options print them',
     const r = build(fromLines('noirqinfo.txt', lines));
     const ref = build(fixture(name));
     assert.deepEqual(typesOf(r), typesOf(ref));
-    assert.deepEqual(r.table.cpu.toArray(), ref.table.cpu.toArray());
-    assert.deepEqual(r.table.ts.toArray(), ref.table.ts.toArray());
+    assert.deepEqual(r.table.view().cpu, ref.table.view().cpu);
+    assert.deepEqual(r.table.view().ts, ref.table.view().ts);
   });
 
   test('function tracer lines made from a real call graph: `func <-parent`', { skip: !hasFixture('x86_64-function-graph.txt') }, () => {
@@ -117,7 +117,7 @@ describe('variants of the same real lines, as other tracefs options print them',
     const calls = out.length - 2;
     assert.deepEqual(typesOf(r), { FUNCTION: calls });
     assert.equal(r.extra.tracer, 'function');
-    assert.equal(r.table.subNames[r.table.sub.data[0]], 'ksys_read');
+    assert.equal(r.table.subNames[r.table.view().sub[0]], 'ksys_read');
   });
 
   test('stack traces: `<stack trace>` plus ` => frame` lines are one event', { skip: !hasFixture(name) }, () => {
@@ -135,9 +135,9 @@ describe('variants of the same real lines, as other tracefs options print them',
     const r = build(fromLines('stack.txt', out));
     assert.equal(typesOf(r).STACK_TRACE, n);
     assert.equal(r.extra.event_names.kernel_stack, n);
-    const k = [...r.table.type.toArray()].findIndex((_, i) => typeName(r, i) === 'STACK_TRACE');
-    const next = r.table.offset.data[k + 1];
-    assert.equal(r.table.offset.data[k] + r.table.length.data[k] + 1, next, 'the frames belong to the stack trace event');
+    const k = [...r.table.view().type].findIndex((_, i) => typeName(r, i) === 'STACK_TRACE');
+    const next = r.table.view().offset[k + 1];
+    assert.equal(r.table.view().offset[k] + r.table.view().length[k] + 1, next, 'the frames belong to the stack trace event');
   });
 
   test('function_graph with funcgraph-abstime and funcgraph-proc columns', { skip: !hasFixture('x86_64-function-graph.txt') }, () => {
@@ -148,10 +148,10 @@ describe('variants of the same real lines, as other tracefs options print them',
     const r = build(fromLines('abstime.txt', out));
     const ref = build(fixture('x86_64-function-graph.txt'));
     assert.deepEqual(typesOf(r), typesOf(ref));
-    assert.deepEqual(r.table.aux.toArray(), ref.table.aux.toArray());
-    assert.deepEqual(r.table.sub.toArray(), ref.table.sub.toArray());
+    assert.deepEqual(r.table.view().aux, ref.table.view().aux);
+    assert.deepEqual(r.table.view().sub, ref.table.view().sub);
     assert.equal(r.extra.ts_unit, 's');
-    assert.ok(r.table.ts.data[0] > 5);
+    assert.ok(r.table.view().ts[0] > 5);
   });
 
   test('context switches and lost events inside a graph', { skip: !hasFixture('x86_64-function-graph.txt') }, () => {
@@ -175,7 +175,7 @@ describe('robustness', () => {
     const raw = build(fixture('x86_64-ftrace-trace.txt'));
     assert.ok(console[from + 1].endsWith('\r'), 'the console copy has CRLF line ends');
     assert.deepEqual(typesOf(r), typesOf(raw));
-    assert.deepEqual(r.table.ts.toArray(), raw.table.ts.toArray());
+    assert.deepEqual(r.table.view().ts, raw.table.view().ts);
     assert.deepEqual(r.extra.event_names, raw.extra.event_names);
   });
 
@@ -185,7 +185,7 @@ describe('robustness', () => {
       for (const chunk of [7, 4096]) {
         const r = build(fixture(name), chunk);
         for (const col of ['line', 'offset', 'length', 'type', 'cpu', 'ts', 'aux', 'sub'] as const) {
-          assert.deepEqual(r.table[col].toArray(), ref.table[col].toArray(), `${name} chunk ${chunk}: ${col}`);
+          assert.deepEqual(r.table.view()[col], ref.table.view()[col], `${name} chunk ${chunk}: ${col}`);
         }
         assert.deepEqual(r.extra, ref.extra);
       }
@@ -201,7 +201,7 @@ describe('robustness', () => {
     const one = traceOracle(lines);
     assert.equal(r.table.size, body.length * copies);
     for (const [k, v] of Object.entries(one.types)) assert.equal(typesOf(r)[k], v * copies, k);
-    assert.deepEqual([...r.table.line.toArray()], traceOracle(all).lines);
+    assert.deepEqual([...r.table.view().line], traceOracle(all).lines);
   });
 
   test('a trace cut mid-line: good lines kept, the header count says entries are missing', { skip: !hasFixture('x86_64-ftrace-trace.txt') }, () => {
@@ -210,7 +210,7 @@ describe('robustness', () => {
     const r = build(writeScratch('cut.txt', cut));
     const lines = cut.split('\n');
     const want = traceOracle(lines);
-    assert.equal(r.table.line.data[r.table.size - 1], lines.length, 'the cut line is the last event');
+    assert.equal(r.table.view().line[r.table.size - 1], lines.length, 'the cut line is the last event');
     assert.ok(r.table.size === want.lines.length || r.table.size === want.lines.length + 1);
     assert.deepEqual(
       r.diags.list().map((d) => d.code),

@@ -1,5 +1,6 @@
 import type { DiagnosticLog } from '../../model/diagnostics.js';
 import { EventTableBuilder, newScratch } from '../../model/event-table.js';
+import type { ColumnSink } from '../../model/bundle.js';
 import { statInput } from '../../util/file-source.js';
 import { forEachLine } from '../../util/lines.js';
 import { Code, EVENT_BODY, FUNCTION_BODY, GRAPH_IRQ, GRAPH_SEPARATOR, GRAPH_SWITCH, LOST_EVENTS, parseEventLine, newGraphLine, parseGraphInto } from './parse.js';
@@ -77,8 +78,10 @@ export function buildFtrace(
   progress?: (done: number, total: number) => void,
   /** Read size; tests shrink it so lines and records straddle chunk edges. */
   chunkBytes?: number,
+  /** Where the columns go: the bundle being built, or memory (tests). */
+  sink?: ColumnSink,
 ): FtraceBuild {
-  const b = new EventTableBuilder(TYPE_NAMES);
+  const b = new EventTableBuilder(TYPE_NAMES, sink);
   const row = newScratch();
   const eventNames = new Map<string, number>();
   const tasks = new Map<string, number>();
@@ -282,7 +285,7 @@ export function buildFtrace(
       return;
     }
     if (graphFirst ? graphLine(line, lineNo, off, end) || eventLine(line, lineNo, off, end) : eventLine(line, lineNo, off, end) || graphLine(line, lineNo, off, end)) {
-      if (!graphFirst && graphLines > 0 && b.type.last() >= T.FUNC_ENTRY && b.type.last() <= T.GRAPH_COMMENT) graphFirst = true;
+      if (!graphFirst && graphLines > 0 && b.lastType() >= T.FUNC_ENTRY && b.lastType() <= T.GRAPH_COMMENT) graphFirst = true;
       return;
     }
     if (GRAPH_SEPARATOR.test(line)) return;
@@ -314,7 +317,7 @@ export function buildFtrace(
   // `header` is assigned inside the line callback, which TypeScript's narrowing does not see.
   const hdr = header as FtraceSummaryExtra['header'];
   const total = hdr === null ? -1 : hdr.entries_in_buffer;
-  const traced = b.size - b.counts[T.LINE] - b.counts[T.LOST_EVENTS];
+  const traced = b.size - b.count(T.LINE) - b.count(T.LOST_EVENTS);
   if (total >= 0 && graphLines === 0 && traced < total) {
     diags.add({
       code: 'ENTRIES_MISSING',

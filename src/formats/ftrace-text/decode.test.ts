@@ -17,10 +17,10 @@ function decodeAll(path: string): { type: string; f: Record<string, FieldValue>;
   const { table: t } = buildFtrace(path, 'trace', new DiagnosticLog());
   const out = [];
   for (let i = 0; i < t.size; i++) {
-    const raw = bytes.subarray(t.offset.data[i], t.offset.data[i] + t.length.data[i]);
-    const row = { line: t.line.data[i], ts: t.ts.data[i], cpu: t.cpu.data[i], sub: t.subNames[t.sub.data[i]], aux: t.aux.data[i] };
-    const d = decoder.decode(raw, t.type.data[i], row);
-    out.push({ type: TYPE_NAMES[t.type.data[i]], f: d.fields, line: lines[row.line - 1], n: row.line, aux: row.aux, sub: row.sub, text: d.text });
+    const raw = bytes.subarray(t.view().offset[i], t.view().offset[i] + t.view().length[i]);
+    const row = { line: t.view().line[i], ts: t.view().ts[i], cpu: t.view().cpu[i], sub: t.subNames[t.view().sub[i]], aux: t.view().aux[i] };
+    const d = decoder.decode(raw, t.view().type[i], row);
+    out.push({ type: TYPE_NAMES[t.view().type[i]], f: d.fields, line: lines[row.line - 1], n: row.line, aux: row.aux, sub: row.sub, text: d.text });
   }
   return out;
 }

@@ -5,9 +5,8 @@ import { after, test } from 'node:test';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { Bundle, BUNDLE_VERSION, readManifest, writeBundle } from '../../model/bundle.js';
+import { bundleOf } from '../fixture-files.js';
 import { DiagnosticLog } from '../../model/diagnostics.js';
-import type { Fingerprint } from '../../util/fingerprint.js';
 import { ftraceText } from './index.js';
 import { LINUX_FIXTURES, fixture, hasFixture, removeScratch, scratchDir, textLines, traceOracle } from './testing.js';
 
@@ -45,13 +44,7 @@ test('console logs (even with a trace dumped inside) and QEMU logs are not taken
 test('build → bundle → queries: filter by a tracepoint type, events by index', { skip: !hasFixture('arm64-ftrace-trace.txt') }, () => {
   const path = fixture('arm64-ftrace-trace.txt');
   const lines = textLines(path);
-  const r = ftraceText.build(path, {}, { name: 'trace', diagnostics: new DiagnosticLog() });
-  const dir = join(scratchDir(), 'bundle');
-  const fp: Fingerprint = { size: 0, mtimeMs: 0, sample: '' };
-  writeBundle(dir, { kscope: 'bundle', version: BUNDLE_VERSION, format: 'ftrace-text', created: '', input: { path, fingerprint: fp }, options: {}, buildOptions: {}, data: r.data, diagnostics: [] }, r.columns);
-  const manifest = readManifest(dir);
-  assert.ok(manifest);
-  const src = ftraceText.open(new Bundle(dir, manifest), path, undefined);
+  const src = ftraceText.open(bundleOf(ftraceText, path, join(scratchDir(), 'bundle'), new DiagnosticLog(), 'trace'), path, undefined);
   const want = traceOracle(lines);
   assert.equal(src.count, want.lines.length);
   assert.deepEqual(src.summary().types, want.types);

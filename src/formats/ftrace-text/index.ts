@@ -1,4 +1,5 @@
 import { tableReader } from '../../model/event-table.js';
+import { ColumnWriter } from '../../model/bundle.js';
 import type { FormatReader } from '../../model/format.js';
 import { buildFtrace } from './build.js';
 import { decoder } from './decode.js';
@@ -44,8 +45,8 @@ export const ftraceText: FormatReader = tableReader({
   detect: (head) => detectFtrace(head),
   typeNames: TYPE_NAMES,
   scan(path, ctx) {
-    const { table, extra } = buildFtrace(path, ctx.name, ctx.diagnostics, ctx.progress);
-    return { table, extra: { ...extra }, tsUnit: extra.ts_unit };
+    const { table, extra } = buildFtrace(path, ctx.name, ctx.diagnostics, ctx.progress, undefined, new ColumnWriter(ctx.dir, 0));
+    return { pieces: [table.finish()], extra: { ...extra }, tsUnit: extra.ts_unit };
   },
   decoder,
 });

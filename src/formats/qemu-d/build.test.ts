@@ -21,9 +21,9 @@ function typesOf(r: QemuBuild): Record<string, number> {
 
 /** Lines, types and aux of every INTERRUPT/EXCEPTION event, in order. */
 function deliveries(r: QemuBuild): { line: number; pc: string }[] {
-  const ty = r.table.type.toArray();
-  const line = r.table.line.toArray();
-  const aux = r.table.aux.toArray();
+  const ty = r.table.view().type;
+  const line = r.table.view().line;
+  const aux = r.table.view().aux;
   const out: { line: number; pc: string }[] = [];
   const I = TYPE_NAMES.indexOf('INTERRUPT');
   const E = TYPE_NAMES.indexOf('EXCEPTION');
@@ -85,7 +85,7 @@ describe('chunk edges', () => {
       for (const chunk of [7, 4096]) {
         const r = build(path, chunk);
         for (const col of ['line', 'offset', 'length', 'type', 'cpu', 'aux', 'sub'] as const) {
-          assert.deepEqual(r.table[col].toArray(), ref.table[col].toArray(), `chunk ${chunk}: column ${col}`);
+          assert.deepEqual(r.table.view()[col], ref.table.view()[col], `chunk ${chunk}: column ${col}`);
         }
         assert.deepEqual(r.table.subNames, ref.table.subNames);
         assert.deepEqual(r.extra, ref.extra);
@@ -105,19 +105,20 @@ describe('chunk edges', () => {
     }).table;
     assert.ok(seen.length >= 1 && seen.every((d, i) => d <= one.length * copies && (i === 0 || d > seen[i - 1])), 'progress moves forward');
     const n = single.size;
+    const sv = single.view();
     const lines = one.toString('latin1').split('\n').length - 1;
     assert.equal(r.size, n * copies);
-    const L = r.line.toArray();
-    const O = r.offset.toArray();
-    const N = r.length.toArray();
-    const A = r.aux.toArray();
+    const L = r.view().line;
+    const O = r.view().offset;
+    const N = r.view().length;
+    const A = r.view().aux;
     for (let k = 0; k < copies; k++) {
       for (let i = 0; i < n; i++) {
         const j = k * n + i;
-        if (L[j] !== single.line.data[i] + k * lines || O[j] !== single.offset.data[i] + k * one.length || N[j] !== single.length.data[i]) {
+        if (L[j] !== sv.line[i] + k * lines || O[j] !== sv.offset[i] + k * one.length || N[j] !== sv.length[i]) {
           assert.fail(`copy ${k} event ${i}: line ${L[j]} offset ${O[j]} length ${N[j]}`);
         }
-        if (!Object.is(A[j], single.aux.data[i])) assert.fail(`copy ${k} event ${i}: aux ${A[j]}`);
+        if (!Object.is(A[j], sv.aux[i])) assert.fail(`copy ${k} event ${i}: aux ${A[j]}`);
       }
     }
   });
@@ -136,8 +137,8 @@ describe('a log cut mid-record', () => {
     assert.deepEqual(typesOf(r), want.types);
     const last = r.table.size - 1;
     const start = /^(?:Servicing|check_exception)/.test(lines[at - 1]) ? at : at + 1;
-    assert.equal(r.table.line.data[last], start);
-    assert.equal(r.table.offset.data[last] + r.table.length.data[last], cut.length, 'the event reaches the last byte');
+    assert.equal(r.table.view().line[last], start);
+    assert.equal(r.table.view().offset[last] + r.table.view().length[last], cut.length, 'the event reaches the last byte');
     const codes = r.diags.list().map((d) => [d.code, d.line]);
     assert.deepEqual(codes, [
       ['TRUNCATED_RECORD', start],
@@ -152,9 +153,9 @@ describe('a log cut mid-record', () => {
     const r = build(writeScratch('cut-arm.log', cut));
     assert.deepEqual(typesOf(r), oracle(cut).types);
     const last = r.table.size - 1;
-    assert.equal(TYPE_NAMES[r.table.type.data[last]], 'EXCEPTION');
-    assert.equal(r.table.line.data[last], at + 1);
-    assert.ok(Number.isNaN(r.table.aux.data[last]));
+    assert.equal(TYPE_NAMES[r.table.view().type[last]], 'EXCEPTION');
+    assert.equal(r.table.view().line[last], at + 1);
+    assert.ok(Number.isNaN(r.table.view().aux[last]));
     assert.deepEqual(
       r.diags.list().map((d) => [d.code, d.line]),
       [['TRUNCATED_RECORD', at + 1]],
@@ -164,7 +165,7 @@ describe('a log cut mid-record', () => {
   test('a file holding only a few record lines of a longer log still indexes', () => {
     const r = build(writeScratch('tiny.log', 'Taking exception 5 [IRQ] on CPU 1\n...from EL0 to EL1\n'));
     assert.deepEqual(typesOf(r), { INTERRUPT: 1 });
-    assert.equal(r.table.cpu.data[0], 1);
+    assert.equal(r.table.view().cpu[0], 1);
   });
 });
 

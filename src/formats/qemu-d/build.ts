@@ -1,5 +1,6 @@
 import type { DiagnosticLog } from '../../model/diagnostics.js';
 import { EventTableBuilder, newScratch } from '../../model/event-table.js';
+import type { ColumnSink } from '../../model/bundle.js';
 import { statInput } from '../../util/file-source.js';
 import { forEachLine } from '../../util/lines.js';
 import {
@@ -171,8 +172,10 @@ export function buildQemu(
   progress?: (done: number, total: number) => void,
   /** Read size; tests shrink it so lines and records straddle chunk edges. */
   chunkBytes?: number,
+  /** Where the columns go: the bundle being built, or memory (tests). */
+  sink?: ColumnSink,
 ): QemuBuild {
-  const b = new EventTableBuilder(TYPE_NAMES);
+  const b = new EventTableBuilder(TYPE_NAMES, sink);
   const row = newScratch();
   const vectors = new Map<string, number>();
   const kinds = new Map<string, number>();
@@ -471,7 +474,7 @@ export function buildQemu(
         const m = INSN.exec(buf.toString('latin1', s, Math.min(e, s + 24)));
         if (m) {
           row.aux = pcToAux(m[1]);
-          b.aux.setLast(row.aux);
+          b.setLastAux(row.aux);
         }
       }
       return;
@@ -565,7 +568,7 @@ export function buildQemu(
       if ((m = ARM_ELR.exec(text))) {
         recPc = pcToAux(m[1]);
         recPcHex = m[1];
-        b.aux.setLast(recPc);
+        b.setLastAux(recPc);
       }
     } else if (text.startsWith('...from')) {
       if ((m = ARM_FROM.exec(text))) recLevel = Number(m[1]);
@@ -574,7 +577,7 @@ export function buildQemu(
       // `...to EL`. Once the log has shown AArch64 records, a record stopping here was cut.
       complete = !a64Log;
       // QEMU prints the syndrome for IRQs too, but it is stale there: ESR is written only for synchronous exceptions.
-      if (b.type.last() === T.EXCEPTION && (m = ARM_ESR.exec(text))) {
+      if (b.lastType() === T.EXCEPTION && (m = ARM_ESR.exec(text))) {
         const ec = parseInt(m[1], 16);
         bump(esr, ESR_EC[ec] ?? `EC_0x${ec.toString(16)}`);
       }

@@ -21,10 +21,10 @@ function decodeAll(name: string): { type: string; f: Fields; raw: string; line: 
   const { table: t } = buildQemu(path, name, new DiagnosticLog());
   const out = [];
   for (let i = 0; i < t.size; i++) {
-    const raw = bytes.subarray(t.offset.data[i], t.offset.data[i] + t.length.data[i]);
-    const row = { line: t.line.data[i], ts: NaN, cpu: t.cpu.data[i], sub: t.subNames[t.sub.data[i]], aux: t.aux.data[i] };
-    const d = decoder.decode(raw, t.type.data[i], row);
-    out.push({ type: TYPE_NAMES[t.type.data[i]], f: d.fields, raw: raw.toString('latin1'), line: row.line, aux: row.aux, cpu: row.cpu, text: d.text });
+    const raw = bytes.subarray(t.view().offset[i], t.view().offset[i] + t.view().length[i]);
+    const row = { line: t.view().line[i], ts: NaN, cpu: t.view().cpu[i], sub: t.subNames[t.view().sub[i]], aux: t.view().aux[i] };
+    const d = decoder.decode(raw, t.view().type[i], row);
+    out.push({ type: TYPE_NAMES[t.view().type[i]], f: d.fields, raw: raw.toString('latin1'), line: row.line, aux: row.aux, cpu: row.cpu, text: d.text });
   }
   return out;
 }

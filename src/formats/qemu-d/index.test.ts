@@ -5,9 +5,8 @@ import { after, test } from 'node:test';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { Bundle, BUNDLE_VERSION, readManifest, writeBundle } from '../../model/bundle.js';
+import { bundleOf } from '../fixture-files.js';
 import { DiagnosticLog } from '../../model/diagnostics.js';
-import type { Fingerprint } from '../../util/fingerprint.js';
 import { qemuD } from './index.js';
 import { LINUX_FIXTURES, fixture, hasFixture, oracle, removeScratch, scratchDir } from './testing.js';
 
@@ -45,17 +44,7 @@ test('build → bundle → queries: event, range and filter agree with the log',
   const text = readFileSync(path, 'latin1');
   const lines = text.split('\n');
   const diagnostics = new DiagnosticLog();
-  const r = qemuD.build(path, {}, { name: 'arm64-qemu-int.log', diagnostics });
-  const dir = join(scratchDir(), 'bundle');
-  const fp: Fingerprint = { size: 0, mtimeMs: 0, sample: '' };
-  writeBundle(
-    dir,
-    { kscope: 'bundle', version: BUNDLE_VERSION, format: 'qemu-d', created: '', input: { path, fingerprint: fp }, options: {}, buildOptions: {}, data: r.data, diagnostics: [] },
-    r.columns,
-  );
-  const manifest = readManifest(dir);
-  assert.ok(manifest);
-  const bundle = new Bundle(dir, manifest);
+  const bundle = bundleOf(qemuD, path, join(scratchDir(), 'bundle'), diagnostics, 'arm64-qemu-int.log');
   assert.deepEqual(
     qemuD.streams(bundle).map((s) => s.events),
     [Object.values(oracle(text).types).reduce((a, b) => a + b, 0)],

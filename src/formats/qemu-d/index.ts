@@ -1,4 +1,5 @@
 import { tableReader } from '../../model/event-table.js';
+import { ColumnWriter } from '../../model/bundle.js';
 import type { FormatReader } from '../../model/format.js';
 import { buildQemu, TYPE_NAMES } from './build.js';
 import { decoder } from './decode.js';
@@ -58,8 +59,8 @@ export const qemuD: FormatReader = tableReader({
   detect: (head) => detectQemu(head),
   typeNames: TYPE_NAMES,
   scan(path, ctx) {
-    const { table, extra } = buildQemu(path, ctx.name, ctx.diagnostics, ctx.progress);
-    return { table, extra: { ...extra }, tsUnit: null };
+    const { table, extra } = buildQemu(path, ctx.name, ctx.diagnostics, ctx.progress, undefined, new ColumnWriter(ctx.dir, 0));
+    return { pieces: [table.finish()], extra: { ...extra }, tsUnit: null };
   },
   decoder,
 });

@@ -1,60 +1,112 @@
 import type { FieldValue } from '../../../model/event.js';
-import type { LineFamily } from '../family.js';
+import type { RowScratch } from '../../../model/event-table.js';
+import { isSpace, isWord, SubCache, type LineFamily, type LineView } from '../family.js';
 
 // Breenix x86_64 kernel log: `[ INFO] kernel::memory: msg` (level right-aligned in 5).
 const KLOG = /^\[\s*(ERROR|WARN|INFO|DEBUG)\]\s+(?:([\w:]+):\s)?(.*)$/;
 const LEVEL: Record<string, number> = { ERROR: 3, WARN: 4, INFO: 6, DEBUG: 7, TRACE: 7 };
 // Boot-test markers: `[TEST:sub:name:PASS]`, `[TEST:sub:name:FAIL:msg]`, … (issue 4 reads verdicts from these).
 const TEST = /^\[TEST:([^:\]]+):([^:\]]+):([A-Z_]+)(?::([^\]]*))?\]/;
-// Indexing sees only a line's head, so the verdict is enough: a long FAIL message may be cut.
-// Names have no spaces, which rejects the garbage two CPUs make of a marker.
-const TEST_HEAD = /^\[TEST:([^:\]\s]+):[^:\]\s]+:[A-Z_]+[:\]]/;
 // aarch64 subsystem prefixes: `[boot] msg`, `[gic] msg`, `[ OK ] msg`; and `NET: msg`, `EL0_SYSCALL: msg`.
 const TAGGED = /^\[\s*([A-Za-z][\w.-]{0,31}|OK)\s*\]\s?(.*)$/;
 const CAPS = /^([A-Z][A-Z0-9_]{1,31}):\s(.*)$/;
-// Indexing variants without the message capture (no substring per line).
-const KLOG_HEAD = /^\[\s*(ERROR|WARN|INFO|DEBUG)\]\s+(?:([\w:]+):\s)?/;
-const TAGGED_HEAD = /^\[\s*([A-Za-z][\w.-]{0,31}|OK)\s*\]/;
-const CAPS_HEAD = /^([A-Z][A-Z0-9_]{1,31}):\s/;
+const LEVEL_WORDS = ['ERROR', 'WARN', 'INFO', 'DEBUG'];
+
+const isUpper = (c: number) => c >= 65 && c <= 90;
+const isTagChar = (c: number) => isWord(c) || c === 46 || c === 45;
+
+/** End of the run of bytes from `p` (before `e`) that `ok` accepts. */
+function run(v: LineView, p: number, ok: (c: number) => boolean): number {
+  while (p < v.e && ok(v.buf[p])) p++;
+  return p;
+}
+
+function skipSpace(v: LineView, p: number): number {
+  return run(v, p, isSpace);
+}
+
+const notMarkerSep = (c: number) => c !== 58 && c !== 93 && !isSpace(c);
+
+/*
+ * Indexing matches the heads of TEST, KLOG, TAGGED and CAPS (the regexes
+ * above, without the message) from bytes; each returns the type or -1 and
+ * sets `row.sub`. The grammars leave no room for backtracking to change a
+ * match, so one forward scan decides.
+ */
+
+/** `[TEST:<suite>:<name>:<VERDICT>` then `:` or `]`; names have no spaces, which rejects the garbage two CPUs make of a marker. */
+function testHead(v: LineView, row: RowScratch, subs: SubCache): number {
+  const s = v.s + 6;
+  const a = run(v, s, notMarkerSep);
+  if (a === s || a >= v.e || v.buf[a] !== 58) return -1;
+  const b = run(v, a + 1, notMarkerSep);
+  if (b === a + 1 || b >= v.e || v.buf[b] !== 58) return -1;
+  const c = run(v, b + 1, (x) => isUpper(x) || x === 95);
+  if (c === b + 1 || c >= v.e || (v.buf[c] !== 58 && v.buf[c] !== 93)) return -1;
+  row.sub = subs.get(v.buf, s, a);
+  return 1;
+}
+
+/** `[ INFO] target::path: ` (level right-aligned in 5): the level as aux, the target as sub. */
+function klogHead(v: LineView, row: RowScratch, subs: SubCache): number {
+  const p = skipSpace(v, v.s + 1);
+  for (let k = 0; k < LEVEL_WORDS.length; k++) {
+    const w = LEVEL_WORDS[k];
+    if (!v.startsWith(w, p - v.s) || v.at(p - v.s + w.length) !== 93) continue;
+    const q = p + w.length + 1;
+    const t = skipSpace(v, q);
+    if (t === q) return -1;
+    row.aux = LEVEL[w];
+    // `target:` then whitespace; the target may itself hold `::`.
+    const m = run(v, t, (c) => isWord(c) || c === 58);
+    row.sub = m - t >= 2 && v.buf[m - 1] === 58 && m < v.e && isSpace(v.buf[m]) ? subs.get(v.buf, t, m - 1) : '';
+    return 0;
+  }
+  return -1;
+}
+
+/** `[tag]` or `[ OK ]`: a letter then up to 31 of `[\w.-]`, spaces allowed inside the brackets. */
+function taggedHead(v: LineView, row: RowScratch, subs: SubCache): number {
+  const p = skipSpace(v, v.s + 1);
+  if (p >= v.e || !((v.buf[p] | 32) >= 97 && (v.buf[p] | 32) <= 122)) return -1;
+  const g = run(v, p + 1, isTagChar);
+  if (g - p > 32) return -1;
+  const q = skipSpace(v, g);
+  if (q >= v.e || v.buf[q] !== 93) return -1;
+  row.sub = subs.get(v.buf, p, g);
+  return 2;
+}
+
+/** `NET: msg`, `EL0_SYSCALL: msg`: a capital, then 1 to 31 of `[A-Z0-9_]`, a colon and whitespace. */
+function capsHead(v: LineView, row: RowScratch, subs: SubCache): number {
+  const g = run(v, v.s + 1, (c) => isUpper(c) || (c >= 48 && c <= 57) || c === 95);
+  const n = g - v.s;
+  if (n < 2 || n > 32 || g + 1 >= v.e || v.buf[g] !== 58 || !isSpace(v.buf[g + 1])) return -1;
+  row.sub = subs.get(v.buf, v.s, g);
+  return 2;
+}
 
 export const breenixLog: LineFamily = {
   id: 'breenix-log',
   types: ['KLOG', 'TEST_MARKER', 'TAGGED'],
-  create: () => (line, row) => {
-    const c = line.charCodeAt(0);
-    if (c === 91 /* [ */) {
-      const c1 = line.charCodeAt(1);
-      if (c1 === 84 /* T */ && line.startsWith('[TEST:')) {
-        const t = TEST_HEAD.exec(line);
-        if (t) {
-          row.sub = t[1];
-          return 1;
+  create: () => {
+    const subs = new SubCache();
+    return (line, row) => {
+      const c = line.at(0);
+      if (c === 91 /* [ */) {
+        if (line.at(1) === 84 /* T */ && line.startsWith('[TEST:')) {
+          const t = testHead(line, row, subs);
+          if (t >= 0) return t;
         }
-      }
-      // Levels are right-aligned in 5 characters, so `]` sits at index 6.
-      if (line.charCodeAt(6) === 93) {
-        const k = KLOG_HEAD.exec(line);
-        if (k) {
-          row.aux = LEVEL[k[1]];
-          row.sub = k[2] ?? '';
-          return 0;
+        // Levels are right-aligned in 5 characters, so `]` sits at index 6.
+        if (line.at(6) === 93) {
+          const k = klogHead(line, row, subs);
+          if (k >= 0) return k;
         }
+        return taggedHead(line, row, subs);
       }
-      const g = TAGGED_HEAD.exec(line);
-      if (g) {
-        row.sub = g[1];
-        return 2;
-      }
-      return -1;
-    }
-    if (c >= 65 && c <= 90) {
-      const m = CAPS_HEAD.exec(line);
-      if (m) {
-        row.sub = m[1];
-        return 2;
-      }
-    }
-    return -1;
+      return isUpper(c) ? capsHead(line, row, subs) : -1;
+    };
   },
   fields(line, type): Record<string, FieldValue> {
     if (type === 1) {

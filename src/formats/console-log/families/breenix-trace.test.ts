@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { newScratch, type RowScratch } from '../../../model/event-table.js';
 import { breenixTrace, garbledReason, newEventScan, scanEventLine } from './breenix-trace.js';
+import { LineView } from '../family.js';
 
 const T = Object.fromEntries(breenixTrace.types.map((n, i) => [n, i])) as Record<string, number>;
 
@@ -20,7 +21,7 @@ function run(lines: string[]): Run {
   const rows: RowScratch[] = [];
   for (const l of lines) {
     const row = newScratch();
-    types.push(m(l, row));
+    types.push(m(LineView.of(l), row));
     rows.push(row);
   }
   return { types, rows, extras: breenixTrace.summarize?.([m.state?.()]) ?? {} };
@@ -42,13 +43,13 @@ const DOC = [
 describe('breenix-trace family: event line grammar', () => {
   test('the documented lines scan, with the label split on its last "="', () => {
     const s = newEventScan();
-    assert.ok(scanEventLine(DOC[3], s));
+    assert.ok(scanEventLine(LineView.of(DOC[3]), s));
     assert.deepEqual([s.cpu, s.slot, s.ticks, s.id, s.payload, s.flags], [3, 690, 571473750, 0xff47, 458752, -1]);
     assert.equal(DOC[3].slice(s.labelStart, s.labelEnd), 'old_tid<<16|new_tid');
-    assert.ok(scanEventLine(DOC[4], s));
+    assert.ok(scanEventLine(LineView.of(DOC[4]), s));
     assert.equal(DOC[4].slice(s.labelStart, s.labelEnd), 'flags');
     assert.equal(s.payload, 2);
-    assert.ok(scanEventLine('[TRACE] CPU2 idx=551 ts=25500625 type=0xff49 FATAL_CPU_TRACE_MARKER kind=0 flags=0x1', s));
+    assert.ok(scanEventLine(LineView.of('[TRACE] CPU2 idx=551 ts=25500625 type=0xff49 FATAL_CPU_TRACE_MARKER kind=0 flags=0x1'), s));
     assert.equal(s.flags, 1);
   });
 
@@ -64,15 +65,15 @@ describe('breenix-trace family: event line grammar', () => {
       '[TRACE] CPU3 idx=1 ts=5 type=0xff46 SCHED_DIAG_STAGE stage<<16|tid=1 flags=0x',
       '[TRACE] CPU3 idx=1 ts=5 type=0xff46 SCHED_DIAG_STAGE stage<<16|tid=',
     ]) {
-      assert.equal(scanEventLine(bad, s), false, bad);
+      assert.equal(scanEventLine(LineView.of(bad), s), false, bad);
     }
   });
 
   test('characters inserted into a known name or label make the line garbled; a renamed type does not', () => {
     const s = newEventScan();
     const check = (line: string) => {
-      assert.ok(scanEventLine(line, s), line);
-      return garbledReason(line, s);
+      assert.ok(scanEventLine(LineView.of(line), s), line);
+      return garbledReason(LineView.of(line), s);
     };
     assert.match(check('[TRACE] CPU2 idx=144 ts=627939812 type=0xff42 CTX_DIAG_THREAD_ELR thread_coneattext_elr_low32=65542') ?? '', /label/);
     assert.match(check('[TRACE] CPU0 idx=733 ts=3893552000 type=0xff3c DEFER_REQUEUE_X30 4x350_low32=1078383380') ?? '', /label/);
@@ -215,9 +216,9 @@ describe('breenix-trace family: summaries of a log indexed in parts', () => {
     const a = breenixTrace.create();
     const b = breenixTrace.create();
     const row = newScratch();
-    a('[TRACE] Timestamp frequency: 1000 Hz', row);
-    a('[TRACE] CPU0 idx=0 ts=5 type=0x0102 TIMER_TICK tick_count=1', row);
-    b('[TRACE] CPU1 idx=0 ts=6 type=0x0102 TIMER_TICK tick_count=1', row);
+    a(LineView.of('[TRACE] Timestamp frequency: 1000 Hz'), row);
+    a(LineView.of('[TRACE] CPU0 idx=0 ts=5 type=0x0102 TIMER_TICK tick_count=1'), row);
+    b(LineView.of('[TRACE] CPU1 idx=0 ts=6 type=0x0102 TIMER_TICK tick_count=1'), row);
     const bt = trace(breenixTrace.summarize?.([a.state?.(), undefined, b.state?.()]) ?? {});
     assert.deepEqual(bt.events_per_cpu, { '0': 1, '1': 1 });
     assert.equal(bt.frequency_hz, 1000);

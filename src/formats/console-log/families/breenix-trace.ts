@@ -1,7 +1,7 @@
 import type { FieldValue } from '../../../model/event.js';
 import type { RowScratch } from '../../../model/event-table.js';
-import { BREENIX_UNKNOWN_LABEL, BREENIX_UNKNOWN_NAME, breenixCategory, breenixEventName, breenixEventType, breenixPackedNames, breenixTypeHex } from '../../../model/breenix-names.js';
-import type { DecodedRow, LineFamily, LineMatcher } from '../family.js';
+import { BREENIX_UNKNOWN_LABEL, BREENIX_UNKNOWN_NAME, breenixCategory, breenixEventName, breenixEventType, breenixEventTypes, breenixPackedNames, breenixTypeHex } from '../../../model/breenix-names.js';
+import { LineView, type DecodedRow, type LineFamily, type LineMatcher } from '../family.js';
 
 /*
  * Breenix trace dumps on the serial console (breenix.md §1.7): `[TRACE]` ring
@@ -30,6 +30,19 @@ const SUB_RING = 'TRACE';
 const SUB_LATEST = 'TRACE_LATEST';
 
 const EVENT_PREFIX = '[TRACE] CPU';
+const bytes = (t: string) => Uint8Array.from(t, (c) => c.charCodeAt(0));
+const B_PREFIX = bytes(EVENT_PREFIX);
+const B_IDX = bytes(' idx=');
+const B_TS = bytes(' ts=');
+const B_TYPE = bytes(' type=0x');
+const B_FLAGS = bytes(' flags=0x');
+
+/** True when buf[p, e) starts with `want`. */
+function bytesAt(buf: Uint8Array, p: number, e: number, want: Uint8Array): boolean {
+  if (p + want.length > e) return false;
+  for (let k = 0; k < want.length; k++) if (buf[p + k] !== want[k]) return false;
+  return true;
+}
 const FREQ = /^\[TRACE\] Timestamp frequency: (\d+) Hz$/;
 const BOOT_FREQ_PREFIX = '[boot] Timer frequency: ';
 const BOOT_FREQ = /^\[boot\] Timer frequency: (\d+) Hz/;
@@ -95,103 +108,132 @@ function hexValue(c: number): number {
 
 /**
  * Scans `[TRACE] CPU<n> idx=<slot> ts=<ticks> type=0x<hhhh> <NAME> <label>=<payload>[ flags=0x<h>]`
- * by hand: no regex, no substring, so the build allocates nothing per event.
- * Returns false when the line breaks the grammar anywhere.
+ * from the line's bytes: no string, no regex, so the build allocates nothing
+ * per event. Positions in `s` count from the line's start. Returns false when
+ * the line breaks the grammar anywhere.
  */
-export function scanEventLine(line: string, s: EventScan): boolean {
-  const n = line.length;
-  if (!line.startsWith(EVENT_PREFIX)) return false;
-  let p = EVENT_PREFIX.length;
+export function scanEventLine(v: LineView, s: EventScan): boolean {
+  const buf = v.buf;
+  const n = v.e;
+  const o = v.s;
+  if (!bytesAt(buf, o, n, B_PREFIX)) return false;
+  let p = o + EVENT_PREFIX.length;
+  let c = 0;
   // CPU: a u8.
-  let v = 0;
+  let x = 0;
   let start = p;
-  while (p < n && isDigit(line.charCodeAt(p)) && p - start < 3) v = v * 10 + line.charCodeAt(p++) - 48;
-  if (p === start || v > 255) return false;
-  s.cpu = v;
-  if (!line.startsWith(' idx=', p)) return false;
+  while (p < n && isDigit((c = buf[p])) && p - start < 3) {
+    x = x * 10 + c - 48;
+    p++;
+  }
+  if (p === start || x > 255) return false;
+  s.cpu = x;
+  if (!bytesAt(buf, p, n, B_IDX)) return false;
   p += 5;
-  v = 0;
+  x = 0;
   start = p;
-  while (p < n && isDigit(line.charCodeAt(p)) && p - start < 5) v = v * 10 + line.charCodeAt(p++) - 48;
+  while (p < n && isDigit((c = buf[p])) && p - start < 5) {
+    x = x * 10 + c - 48;
+    p++;
+  }
   // A slot of a 1024-entry ring.
-  if (p === start || v > 1023) return false;
-  s.slot = v;
-  if (!line.startsWith(' ts=', p)) return false;
+  if (p === start || x > 1023) return false;
+  s.slot = x;
+  if (!bytesAt(buf, p, n, B_TS)) return false;
   p += 4;
-  v = 0;
+  x = 0;
   start = p;
-  while (p < n && isDigit(line.charCodeAt(p)) && p - start < 20) v = v * 10 + line.charCodeAt(p++) - 48;
+  while (p < n && isDigit((c = buf[p])) && p - start < 20) {
+    x = x * 10 + c - 48;
+    p++;
+  }
   if (p === start) return false;
-  s.ticks = v;
-  if (!line.startsWith(' type=0x', p)) return false;
+  s.ticks = x;
+  if (!bytesAt(buf, p, n, B_TYPE)) return false;
   p += 8;
   if (p + 4 > n) return false;
-  v = 0;
+  x = 0;
   for (let k = 0; k < 4; k++) {
-    const h = hexValue(line.charCodeAt(p++));
+    const h = hexValue(buf[p++]);
     if (h < 0) return false;
-    v = v * 16 + h;
+    x = x * 16 + h;
   }
-  s.id = v;
-  if (line.charCodeAt(p++) !== 32) return false;
+  s.id = x;
+  if (p >= n || buf[p++] !== 32) return false;
   // NAME: [A-Z0-9_]+.
-  s.nameStart = p;
+  const nameStart = p;
   while (p < n) {
-    const c = line.charCodeAt(p);
+    c = buf[p];
     if (!((c >= 65 && c <= 90) || isDigit(c) || c === 95)) break;
     p++;
   }
-  s.nameEnd = p;
-  if (p === s.nameStart || line.charCodeAt(p++) !== 32) return false;
+  if (p === nameStart || p >= n || buf[p] !== 32) return false;
+  s.nameStart = nameStart - o;
+  s.nameEnd = p - o;
+  p++;
   // <label>=<payload>: labels hold `<<` and `|`, so the payload starts after the token's last '='.
-  s.labelStart = p;
+  const labelStart = p;
   let eq = -1;
   while (p < n) {
-    const c = line.charCodeAt(p);
+    c = buf[p];
     if (c === 32) break;
     // Brackets and colons come from other CPUs' lines, never from a label.
     if (c === 91 || c === 93 || c === 58) return false;
     if (c === 61) eq = p;
     p++;
   }
-  if (eq <= s.labelStart || eq === p - 1) return false;
-  s.labelEnd = eq;
-  v = 0;
+  if (eq <= labelStart || eq === p - 1) return false;
+  x = 0;
   for (let k = eq + 1; k < p; k++) {
-    const c = line.charCodeAt(k);
+    c = buf[k];
     if (!isDigit(c) || k - eq > 10) return false;
-    v = v * 10 + c - 48;
+    x = x * 10 + c - 48;
   }
-  if (v > 0xffffffff) return false;
-  s.payloadStart = eq + 1;
-  s.payloadEnd = p;
-  s.payload = v;
+  if (x > 0xffffffff) return false;
+  s.labelStart = labelStart - o;
+  s.labelEnd = eq - o;
+  s.payloadStart = eq + 1 - o;
+  s.payloadEnd = p - o;
+  s.payload = x;
   s.flags = -1;
   if (p === n) return true;
-  if (!line.startsWith(' flags=0x', p)) return false;
+  if (!bytesAt(buf, p, n, B_FLAGS)) return false;
   p += 9;
-  v = 0;
+  x = 0;
   start = p;
   while (p < n) {
-    const h = hexValue(line.charCodeAt(p));
+    const h = hexValue(buf[p]);
     if (h < 0 || p - start >= 2) return false;
-    v = v * 16 + h;
+    x = x * 16 + h;
     p++;
   }
   if (p === start) return false;
-  s.flags = v;
+  s.flags = x;
   return true;
 }
 
-function rangeIs(line: string, s: number, e: number, want: string): boolean {
-  return e - s === want.length && line.startsWith(want, s);
+/** A known type's name and label as bytes, by id: built on the first event line of a pass. */
+let KNOWN_BYTES: ({ name: Uint8Array; label: Uint8Array | null } | undefined)[] | null = null;
+const UNKNOWN_NAME = bytes(BREENIX_UNKNOWN_NAME);
+const UNKNOWN_LABEL = bytes(BREENIX_UNKNOWN_LABEL);
+
+function knownBytes(id: number): { name: Uint8Array; label: Uint8Array | null } | undefined {
+  if (!KNOWN_BYTES) {
+    KNOWN_BYTES = new Array<{ name: Uint8Array; label: Uint8Array | null } | undefined>(1 << 16);
+    for (const t of breenixEventTypes()) KNOWN_BYTES[t.id] = { name: bytes(t.name), label: t.label ? bytes(t.label) : null };
+  }
+  return KNOWN_BYTES[id];
+}
+
+function rangeIs(v: LineView, s: number, e: number, want: Uint8Array): boolean {
+  return e - s === want.length && bytesAt(v.buf, v.s + s, v.e, want);
 }
 
 /** True when `want` can be had from line[s, e) by deleting characters: what an insertion from another CPU leaves. */
-function hasInserted(line: string, s: number, e: number, want: string): boolean {
+function hasInserted(v: LineView, s: number, e: number, want: Uint8Array): boolean {
   if (e - s <= want.length) return false;
   let k = 0;
-  for (let i = s; i < e && k < want.length; i++) if (line.charCodeAt(i) === want.charCodeAt(k)) k++;
+  for (let i = v.s + s; i < v.s + e && k < want.length; i++) if (v.buf[i] === want[k]) k++;
   return k === want.length;
 }
 
@@ -201,18 +243,18 @@ function hasInserted(line: string, s: number, e: number, want: string): boolean 
  * differ only by inserted characters another CPU wrote into the line. A name
  * or label that differs otherwise is taken as a kernel version we do not know.
  */
-export function garbledReason(line: string, s: EventScan): string | null {
-  const known = breenixEventType(s.id);
-  const unknown = rangeIs(line, s.nameStart, s.nameEnd, BREENIX_UNKNOWN_NAME);
-  if (unknown) {
-    return rangeIs(line, s.labelStart, s.labelEnd, BREENIX_UNKNOWN_LABEL) ? null : 'label of an UNKNOWN event is not "payload"';
+export function garbledReason(v: LineView, s: EventScan): string | null {
+  if (rangeIs(v, s.nameStart, s.nameEnd, UNKNOWN_NAME)) {
+    return rangeIs(v, s.labelStart, s.labelEnd, UNKNOWN_LABEL) ? null : 'label of an UNKNOWN event is not "payload"';
   }
+  const known = knownBytes(s.id);
   if (!known) return null;
-  if (!rangeIs(line, s.nameStart, s.nameEnd, known.name)) {
-    return hasInserted(line, s.nameStart, s.nameEnd, known.name) ? `name is ${known.name} with characters inserted` : null;
+  const name = breenixEventType(s.id)?.name;
+  if (!rangeIs(v, s.nameStart, s.nameEnd, known.name)) {
+    return hasInserted(v, s.nameStart, s.nameEnd, known.name) ? `name is ${name} with characters inserted` : null;
   }
-  if (known.label && !rangeIs(line, s.labelStart, s.labelEnd, known.label) && hasInserted(line, s.labelStart, s.labelEnd, known.label)) {
-    return `label is ${known.label} with characters inserted`;
+  if (known.label && !rangeIs(v, s.labelStart, s.labelEnd, known.label) && hasInserted(v, s.labelStart, s.labelEnd, known.label)) {
+    return `label is ${breenixEventType(s.id)?.label} with characters inserted`;
   }
   return null;
 }
@@ -518,16 +560,16 @@ function garbled(pass: Pass, tag: string, row: RowScratch): number {
   return T_GARBLED;
 }
 
-/** Starts of lines this family claims (others return -1 after one or two char compares). */
-function claims(line: string): boolean {
-  const c0 = line.charCodeAt(0);
-  if (c0 === 61 /* = */) return line.startsWith('====== PANIC TRACE DUMP') || line.startsWith('====== END PANIC DUMP');
+/** Starts of lines this family claims (others return -1 after one or two byte compares). */
+function claims(v: LineView): boolean {
+  const c0 = v.at(0);
+  if (c0 === 61 /* = */) return v.startsWith('====== PANIC TRACE DUMP') || v.startsWith('====== END PANIC DUMP');
   if (c0 !== 91 /* [ */) return false;
-  const c1 = line.charCodeAt(1);
-  if (c1 === 84) return line.startsWith('[TRACE');
-  if (c1 === 67) return line.startsWith('[COUNTER');
-  if (c1 === 80) return line.startsWith('[PROVIDER]');
-  if (c1 === 83) return line.startsWith('[SUMMARY]');
+  const c1 = v.at(1);
+  if (c1 === 84) return v.startsWith('[TRACE');
+  if (c1 === 67) return v.startsWith('[COUNTER');
+  if (c1 === 80) return v.startsWith('[PROVIDER]');
+  if (c1 === 83) return v.startsWith('[SUMMARY]');
   return false;
 }
 
@@ -537,8 +579,8 @@ function createMatcher(): LineMatcher {
   const matcher: LineMatcher = (line, row) => {
     if (!claims(line)) {
       // The aarch64 boot line carries the counter frequency; it stays a TAGGED line of breenix-log.
-      if (line.charCodeAt(1) === 98 /* b */ && line.startsWith(BOOT_FREQ_PREFIX)) {
-        const m = BOOT_FREQ.exec(line);
+      if (line.at(1) === 98 /* b */ && line.startsWith(BOOT_FREQ_PREFIX)) {
+        const m = BOOT_FREQ.exec(line.text());
         if (m) (pass ??= new Pass()).setFreq(Number(m[1]), 'boot');
       }
       return -1;
@@ -553,7 +595,7 @@ function createMatcher(): LineMatcher {
       row.sub = pass.inLatest ? SUB_LATEST : SUB_RING;
       return T_EVENT;
     }
-    return otherLine(pass, line, row);
+    return otherLine(pass, line.full(), row);
   };
   matcher.state = () => (pass ? pass.state() : undefined);
   return matcher;
@@ -713,13 +755,11 @@ export const breenixTrace: LineFamily = {
   id: 'breenix-trace',
   types: TYPES,
   create: createMatcher,
-  // An event line is checked to its last byte: a garbled tail must not pass as a payload.
-  fullLine: /^[^[]{0,16}\[(?:TRACE|COUNTER)/,
   summarize,
   fields(line, type, row): Record<string, FieldValue> {
     if (type === T_EVENT) {
       const s = newEventScan();
-      return scanEventLine(line, s) ? eventFields(line, s, row) : { message: line };
+      return scanEventLine(LineView.of(line), s) ? eventFields(line, s, row) : { message: line };
     }
     if (type === T_META) return metaFields(line);
     if (type === T_COUNTER) {
@@ -738,7 +778,8 @@ export const breenixTrace: LineFamily = {
     }
     // TRACE_GARBLED: say why, so a reader of the log can judge the line.
     const s = newEventScan();
-    const reason = scanEventLine(line, s) ? garbledReason(line, s) : line.startsWith(EVENT_PREFIX) ? 'event line breaks the grammar' : 'dump line breaks the grammar';
+    const v = LineView.of(line);
+    const reason = scanEventLine(v, s) ? garbledReason(v, s) : line.startsWith(EVENT_PREFIX) ? 'event line breaks the grammar' : 'dump line breaks the grammar';
     return { reason: reason ?? 'garbled', message: line };
   },
 };

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { newScratch } from '../../../model/event-table.js';
 import { printk } from './printk.js';
+import { LineView } from '../family.js';
 
 const FIXTURES = fileURLToPath(new URL('../../../../../test/fixtures/linux/', import.meta.url));
 // The grammar as one regex: level, timestamp, caller id (T = thread, C = CPU).
@@ -19,7 +20,7 @@ test('printk header: same timestamp, level and CPU as the reference regex on eve
     for (const raw of gunzipSync(readFileSync(join(FIXTURES, f))).toString('latin1').split('\n')) {
       const line = raw.replace(/\r$/, '');
       const row = newScratch();
-      const got = match(line, row);
+      const got = match(LineView.of(line), row);
       const m = REF.exec(line);
       assert.equal(got === 0, m !== null, `${f}: accepted? ${JSON.stringify(line.slice(0, 60))}`);
       if (!m) continue;
@@ -45,13 +46,13 @@ test('printk header: levels, caller ids and malformed headers', () => {
   ];
   for (const [line, type, ts, cpu] of cases) {
     const row = newScratch();
-    assert.equal(match(line, row), type, line);
+    assert.equal(match(LineView.of(line), row), type, line);
     if (type < 0) continue;
     assert.equal(row.ts, ts, line);
     assert.equal(row.cpu, cpu, line);
   }
   const row = newScratch();
-  match('<4>[    7.000001] ACPI: something', row);
+  match(LineView.of('<4>[    7.000001] ACPI: something'), row);
   assert.equal(row.aux, 4);
   assert.equal(row.sub, 'ACPI');
 });

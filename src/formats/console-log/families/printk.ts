@@ -1,5 +1,5 @@
 import type { RowScratch } from '../../../model/event-table.js';
-import type { LineFamily } from '../family.js';
+import type { LineFamily, LineView } from '../family.js';
 
 // `<6>[    1.234567] msg`, `[    1.234567][    T1] msg`, `[    0.000000] [    C0] msg`.
 const PRINTK = /^(?:<(\d)>)?\[\s*(\d+\.\d+)\](?:\s*\[\s*([TC])(\d+)\])?\s?(.*)$/;
@@ -9,27 +9,31 @@ const SUBSYS = /([A-Za-z][\w.-]{0,23}(?: [\w:.()-]{1,32})?|[\w-]+ \([\w.-]+\)):\
 const isDigit = (c: number) => c >= 48 && c <= 57;
 
 /**
- * The printk header, parsed by hand for indexing (it runs on every line of a
- * log): level, timestamp, caller id. Fills `row`, returns where the message
- * starts, or -1. Same grammar as PRINTK's header.
+ * The printk header, parsed from bytes for indexing (it runs on every line
+ * of a log): level, timestamp, caller id. Fills `row`, returns where the
+ * message starts (from the line's start), or -1. Same grammar as PRINTK's header.
  */
-function header(line: string, row: RowScratch): number {
-  let p = 0;
-  let c = line.charCodeAt(0);
+function header(v: LineView, row: RowScratch): number {
+  const buf = v.buf;
+  const e = v.e;
+  let p = v.s;
+  // Past the end reads as NaN, which no comparison below accepts.
+  const at = (i: number) => (i < e ? buf[i] : NaN);
+  let c = at(p);
   let level = NaN;
   if (c === 60 /* < */) {
-    const d = line.charCodeAt(1);
-    if (!isDigit(d) || line.charCodeAt(2) !== 62 /* > */) return -1;
+    const d = at(p + 1);
+    if (!isDigit(d) || at(p + 2) !== 62 /* > */) return -1;
     level = d - 48;
-    p = 3;
-    c = line.charCodeAt(p);
+    p += 3;
+    c = at(p);
   }
   if (c !== 91 /* [ */) return -1;
   p++;
-  while (line.charCodeAt(p) === 32) p++;
+  while (at(p) === 32) p++;
   let num = 0;
   let digits = 0;
-  while (isDigit((c = line.charCodeAt(p)))) {
+  while (isDigit((c = at(p)))) {
     num = num * 10 + (c - 48);
     p++;
     digits++;
@@ -37,7 +41,7 @@ function header(line: string, row: RowScratch): number {
   if (digits === 0 || c !== 46 /* . */) return -1;
   p++;
   let scale = 1;
-  while (isDigit((c = line.charCodeAt(p)))) {
+  while (isDigit((c = at(p)))) {
     num = num * 10 + (c - 48);
     scale *= 10;
     p++;
@@ -49,16 +53,16 @@ function header(line: string, row: RowScratch): number {
   if (level === level) row.aux = level;
   // Optional caller id: `[    T1]` or ` [    C0]`.
   let q = p;
-  while (line.charCodeAt(q) === 32) q++;
-  if (line.charCodeAt(q) === 91) {
+  while (at(q) === 32) q++;
+  if (at(q) === 91) {
     q++;
-    while (line.charCodeAt(q) === 32) q++;
-    const kind = line.charCodeAt(q);
+    while (at(q) === 32) q++;
+    const kind = at(q);
     if (kind === 84 /* T */ || kind === 67 /* C */) {
       q++;
       let id = 0;
       let n = 0;
-      while (isDigit((c = line.charCodeAt(q)))) {
+      while (isDigit((c = at(q)))) {
         id = id * 10 + (c - 48);
         q++;
         n++;
@@ -69,21 +73,25 @@ function header(line: string, row: RowScratch): number {
       }
     }
   }
-  if (line.charCodeAt(p) === 32) p++;
-  return p;
+  if (at(p) === 32) p++;
+  return p - v.s;
 }
 
 export const printk: LineFamily = {
   id: 'printk',
   types: ['PRINTK'],
   create: () => (line, row) => {
-    const c = line.charCodeAt(0);
+    const c = line.at(0);
     if (c !== 91 /* [ */ && c !== 60 /* < */) return -1;
     const at = header(line, row);
     if (at < 0) return -1;
-    SUBSYS.lastIndex = at;
-    const s = SUBSYS.exec(line);
-    row.sub = s ? s[1] : '';
+    // A subsystem prefix starts with a word character or '-': some messages are rejected without their text.
+    const m = line.at(at);
+    if ((m | 32) >= 97 && (m | 32) <= 122 || isDigit(m) || m === 95 || m === 45) {
+      SUBSYS.lastIndex = at;
+      const s = SUBSYS.exec(line.text());
+      row.sub = s ? s[1] : '';
+    } else row.sub = '';
     return 0;
   },
   fields(line) {

@@ -13,10 +13,11 @@ export const sel4: LineFamily = {
   id: 'sel4',
   types: ['SEL4'],
   create: () => (line, row) => {
-    const c = line.charCodeAt(0);
-    if (c !== 69 /* E */ && c !== 66 /* B */ && c !== 74 /* J */ && c !== 83 /* S */ && c !== 84 /* T */ && c !== 65 /* A */ && c !== 115 /* s */ && (c < 48 || c > 57)) return -1;
+    const c = line.at(0);
+    if (c !== 69 /* E */ && c !== 66 /* B */ && c !== 74 /* J */ && c !== 83 /* S */ && c !== 84 /* T */ && c !== 65 /* A */ && c !== 115 /* s */ && !(c >= 48 && c <= 57)) return -1;
+    const text = line.text();
     for (const [re, sub] of PATTERNS) {
-      if (re.test(line)) {
+      if (re.test(text)) {
         row.sub = sub;
         return 0;
       }

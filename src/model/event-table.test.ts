@@ -1,0 +1,130 @@
+// A table built in pieces (as two indexing threads do) reads back exactly like one built whole.
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Bundle, BundleDraft, BUNDLE_VERSION, ColumnWriter, readManifest, type Column } from './bundle.js';
+import { EventTableBuilder, finishTable, newScratch, TableSource, type TablePiece } from './event-table.js';
+
+const root = mkdtempSync(join(tmpdir(), 'kscope-table-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+/** The input the tables point into (events are 39 bytes and a newline each). */
+const INPUT = join(root, 'input.log');
+writeFileSync(INPUT, Buffer.alloc(120_000 * 40, 0x61));
+
+const TYPES = ['LINE', 'COMMON', 'RARE'];
+const decoder = { decode: (_raw: Buffer, _type: number, row: { sub: string }) => ({ fields: { sub: row.sub }, text: '' }) };
+
+/** Deterministic rows: event i of a piece covering lines from `line0`, bytes from `off0`. */
+function fill(b: EventTableBuilder, n: number, seed: number, line0: number, off0: number, subs: string[]): void {
+  const row = newScratch();
+  let x = seed;
+  for (let i = 0; i < n; i++) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    row.type = x % 97 === 0 ? 2 : x % 3 === 0 ? 0 : 1;
+    row.ts = x % 5 === 0 ? NaN : i / 1000;
+    row.cpu = x % 7 === 0 ? -1 : x % 4;
+    row.sub = subs[x % subs.length];
+    row.aux = row.type === 2 ? x : NaN;
+    b.add(line0 + i * 2, off0 + i * 40, 39, row);
+  }
+}
+
+function build(name: string, parts: { n: number; seed: number; subs: string[] }[], layout = false): { source: TableSource; pieces: TablePiece[]; dir: string } {
+  const dir = join(root, name);
+  const draft = new BundleDraft(dir);
+  const pieces: TablePiece[] = [];
+  const lineBases: number[] = [];
+  let lines = 0;
+  let bytes = 0;
+  parts.forEach((p, k) => {
+    const end = bytes + p.n * 40;
+    const b = new EventTableBuilder(TYPES, new ColumnWriter(draft.tmp, k), 't0.', layout ? { offsets: [bytes, end] } : {});
+    // Piece-relative lines from 1, absolute offsets, as scanRange gives them.
+    fill(b, p.n, p.seed, 1, bytes, p.subs);
+    pieces.push(b.finish());
+    lineBases.push(lines);
+    lines += p.n * 2;
+    bytes = end;
+  });
+  const t = finishTable(pieces, lineBases, draft.tmp, 't0.', { label: name, typeNames: TYPES, tsUnit: 's', format: 'test', warnings: [], extra: {} });
+  const fingerprint = { size: 0, mtimeMs: 0, sample: '' };
+  draft.commit({ kscope: 'bundle', version: BUNDLE_VERSION, format: 'test', created: '', input: { path: INPUT, fingerprint }, options: {}, buildOptions: {}, data: {}, diagnostics: [] }, t.columns, t.segmented);
+  const m = readManifest(dir);
+  assert.ok(m);
+  return { source: new TableSource(new Bundle(dir, m), t.info, INPUT, decoder), pieces, dir };
+}
+
+/** Every stored value of every event, through the scan cursor and the column reads queries use. */
+function dump(s: TableSource): number[][] {
+  const out: number[][] = [];
+  s.scan((c) => {
+    out.push([c.type, c.line, c.ts, c.cpu, c.aux]);
+  });
+  return out;
+}
+
+test('two pieces with their own subsystem ids and relative lines read back as one table', () => {
+  const subsA = ['', 'pci', 'ACPI', 'usb'];
+  const subsB = ['', 'usb', 'virtio', 'pci', 'EXT4-fs'];
+  const whole = (() => {
+    // The reference: one builder over both parts, lines and offsets absolute.
+    const dir = join(root, 'whole');
+    const draft = new BundleDraft(dir);
+    const b = new EventTableBuilder(TYPES, new ColumnWriter(draft.tmp, 0));
+    fill(b, 70_000, 1, 1, 0, subsA);
+    fill(b, 50_000, 2, 140_001, 70_000 * 40, subsB);
+    const t = finishTable([b.finish()], [0], draft.tmp, 't0.', { label: 'whole', typeNames: TYPES, tsUnit: 's', format: 'test', warnings: [], extra: {} });
+    draft.commit({ kscope: 'bundle', version: BUNDLE_VERSION, format: 'test', created: '', input: { path: INPUT, fingerprint: { size: 0, mtimeMs: 0, sample: '' } }, options: {}, buildOptions: {}, data: {}, diagnostics: [] }, t.columns, t.segmented);
+    return { info: t.info, bundle: new Bundle(dir, readManifest(dir)!) };
+  })();
+  const split = build('split', [
+    { n: 70_000, seed: 1, subs: subsA },
+    { n: 50_000, seed: 2, subs: subsB },
+  ], true);
+  const ref = new TableSource(whole.bundle, whole.info, INPUT, decoder);
+  assert.equal(split.source.count, 120_000);
+  assert.deepEqual(dump(split.source), dump(ref));
+  assert.deepEqual(split.source.summary().types, ref.summary().types);
+  assert.deepEqual(split.source.summary().cpus, ref.summary().cpus);
+  assert.deepEqual(split.source.summary().subsystems, ref.summary().subsystems);
+  // Offsets stored as u32 from each piece's start, subsystems remapped per piece.
+  const b = (split.source as unknown as { bundle: Bundle }).bundle;
+  const wb = whole.bundle;
+  for (const col of ['t0.offset', 't0.sub', 't0.line']) {
+    const got = b.column<Column>(col);
+    assert.deepEqual([...got], [...wb.column<Column>(col)], col);
+    // A slice across the piece boundary too.
+    assert.deepEqual([...b.slice<Column>(col, 69_990, 20)], [...wb.slice<Column>(col, 69_990, 20)], `${col} across pieces`);
+  }
+  const offsets = b.manifest.columns['t0.offset'];
+  assert.equal(offsets.dtype, 'f64');
+  assert.deepEqual(offsets.segments?.map((s) => s.dtype), ['u32', 'u32']);
+  // RARE gets postings, the dense types are found by scanning; both give the same answers.
+  for (const type of TYPES) {
+    const a: number[] = [];
+    const w: number[] = [];
+    split.source.filter(type, 1000, 50, (e) => void a.push(e.index));
+    ref.filter(type, 1000, 50, (e) => void w.push(e.index));
+    assert.equal(a.length, 50, type);
+    assert.deepEqual(a, w, type);
+  }
+  // Subsystem names survive the per-piece remap.
+  assert.deepEqual(split.source.events(69_900, 200), ref.events(69_900, 200));
+  assert.ok(split.source.events(69_900, 200).some((e) => e.fields.sub === 'EXT4-fs'));
+});
+
+test('a column holding only its default is not stored, and a piece of defaults costs no file', () => {
+  const t = build('defaults', [
+    { n: 1000, seed: 3, subs: [''] },
+    { n: 1000, seed: 4, subs: ['', 'x'] },
+  ]);
+  const cols = t.source['bundle' as keyof TableSource] as unknown as Bundle;
+  assert.equal(cols.has('t0.sub'), true);
+  const sub = cols.manifest.columns['t0.sub'];
+  assert.equal(sub.segments?.[0].file, null, 'the first piece had no subsystem: no file');
+  assert.equal(sub.segments?.[0].fill, 0);
+  assert.ok(!readdirSync(t.dir).includes('t0.sub.0.col'));
+  assert.deepEqual([...cols.slice<Uint32Array>('t0.sub', 998, 2)], [0, 0]);
+});
