@@ -1,4 +1,4 @@
-type Typed = Uint32Array | Int16Array | Float64Array | Uint8Array | Uint16Array;
+type Typed = Uint32Array | Int16Array | Float64Array;
 type Ctor<T extends Typed> = { new (n: number): T };
 
 /** Append-only typed array that doubles when full: a column built without one object per event. */
@@ -19,26 +19,6 @@ class Growable<T extends Typed> {
     }
     this.data[this.length++] = v;
   }
-  /** Appends every value of `src`, plus `add` to each. */
-  pushAll(src: ArrayLike<number>, add = 0): void {
-    const need = this.length + src.length;
-    if (need > this.data.length) {
-      const next = new this.ctor(Math.max(need, this.data.length * 2));
-      next.set(this.data.subarray(0, this.length));
-      this.data = next;
-    }
-    if (add === 0) this.data.set(src as ArrayLike<number>, this.length);
-    else for (let i = 0; i < src.length; i++) this.data[this.length + i] = src[i] + add;
-    this.length = need;
-  }
-
-  /** The last pushed value, when there is one. */
-  last(): number {
-    return this.data[this.length - 1];
-  }
-  setLast(v: number): void {
-    this.data[this.length - 1] = v;
-  }
   toArray(): T {
     return this.data.subarray(0, this.length) as T;
   }
@@ -57,10 +37,5 @@ export class I16List extends Growable<Int16Array> {
 export class F64List extends Growable<Float64Array> {
   constructor(capacity = 1024) {
     super(Float64Array, capacity);
-  }
-}
-export class U8List extends Growable<Uint8Array> {
-  constructor(capacity = 1024) {
-    super(Uint8Array, capacity);
   }
 }

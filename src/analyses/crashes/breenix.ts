@@ -485,6 +485,16 @@ export function makeBreenixMatcher(emit: Emit): CrashFamilyMatcher {
     active(): boolean {
       return open !== null;
     },
+    ringLine(l: LineCtx): boolean {
+      // What line() does with such a line in a fault record: faultBody takes every ring entry.
+      const o = open;
+      if (!o || o.type !== 'fault') return false;
+      touch(o, l);
+      if (o.complete) close('end');
+      prev = l;
+      prevInRecord = true;
+      return true;
+    },
     end(): void {
       close('eof');
     },

@@ -111,6 +111,14 @@ export class TriggerScanner {
 
 const SCANNER = new TriggerScanner(TRIGGERS);
 
+const RING_PREFIX = '[TRACE] CPU';
+
+function isRingLine(buf: Buffer, start: number, end: number): boolean {
+  if (end - start < RING_PREFIX.length) return false;
+  for (let k = 0; k < RING_PREFIX.length; k++) if (buf[start + k] !== RING_PREFIX.charCodeAt(k)) return false;
+  return true;
+}
+
 /** Feeds lines to every family and collects their records. */
 class Runner {
   private readonly found: CrashRecord[] = [];
@@ -124,7 +132,20 @@ class Runner {
 
   /** A raw line: decoded and offered only when a report is open or it holds a trigger. */
   feedBytes(buf: Buffer, start: number, end: number, lineNo: number, byteOffset: number): void {
-    if (!this.families.some((f) => f.active()) && !SCANNER.hit(buf, start, end)) return;
+    const trigger = SCANNER.hit(buf, start, end);
+    if (!trigger) {
+      let owner: CrashFamilyMatcher | null = null;
+      let open = 0;
+      for (const f of this.families) {
+        if (f.active()) {
+          open++;
+          owner = f;
+        }
+      }
+      if (open === 0) return;
+      // A ring entry inside a fatal dump: the one open report takes it without its text.
+      if (open === 1 && owner?.ringLine && isRingLine(buf, start, end) && owner.ringLine({ no: lineNo, offset: byteOffset, raw: RING_PREFIX, text: RING_PREFIX })) return;
+    }
     this.feed(lineCtx(buf.toString('utf8', start, end), lineNo, byteOffset));
   }
 

@@ -115,6 +115,12 @@ export interface CrashFamilyMatcher {
   active(): boolean;
   /** End of input after `lastLine` lines: close what is open. */
   end(lastLine: number): void;
+  /**
+   * A Breenix `[TRACE] CPU` ring line holding no trigger, while this family
+   * alone has a report open: true when the family took it as its report's
+   * own without reading its text (fatal dumps are mostly such lines).
+   */
+  ringLine?(l: LineCtx): boolean;
 }
 
 export type Emit = (rec: CrashRecord) => void;
