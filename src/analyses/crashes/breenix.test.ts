@@ -385,3 +385,20 @@ test('clean green boots have no panic or fault records', { skip: NO_SAMPLES }, (
     assert.deepEqual(crashesOf(n).filter((c) => c.kind === 'panic' || c.kind === 'fault'), [], n);
   }
 });
+
+test('a fatal dump’s ring lines (taken without decoding them) stay inside their fault record', { skip: NO_SAMPLES }, () => {
+  let withRing = 0;
+  for (const f of readdirSync(SAMPLES).filter((x) => x.endsWith('.txt'))) {
+    const lines = readFileSync(sample(f), 'latin1').split('\n').map((l) => l.replace(/\r$/, ''));
+    for (const c of extractFromFile(sample(f)).crashes) {
+      if (c.kind !== 'fault') continue;
+      let ring = 0;
+      for (let i = c.line; i < c.end_line; i++) if (lines[i - 1].startsWith('[TRACE] CPU')) ring++;
+      if (ring === 0) continue;
+      withRing++;
+      // A record that stopped taking ring lines would end right before one.
+      assert.ok(!(lines[c.end_line] ?? '').startsWith('[TRACE] CPU'), `${f}: fault at line ${c.line} ends at ${c.end_line}, before a ring line`);
+    }
+  }
+  assert.ok(withRing >= 10, `fault records spanning a ring dump: ${withRing}`);
+});
