@@ -174,16 +174,6 @@ export interface Manifest {
   columns: Record<string, ColumnInfo>;
 }
 
-/** Writes a bundle whose columns are all in memory (see BundleDraft for one built in place). */
-export function writeBundle(
-  dir: string,
-  manifest: Omit<Manifest, 'columns'>,
-  columns: Record<string, Column>,
-  files: Record<string, string> = {},
-): void {
-  new BundleDraft(dir).commit(manifest, columns, {}, files);
-}
-
 export function isBundleDir(path: string): boolean {
   return existsSync(join(path, MANIFEST));
 }

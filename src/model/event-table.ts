@@ -332,16 +332,17 @@ export function finishTable(
   // A column of nothing but its default in every piece is not stored at all.
   for (const [name, info] of Object.entries(segmented)) if (info.segments?.every((s) => s.file === null)) delete segmented[name];
   const dense: number[] = [];
+  const isDense = new Uint8Array(counts.length);
   const start = new Uint32Array(counts.length + 1);
   for (let t = 0; t < counts.length; t++) {
-    const isDense = counts[t] > 4096 && counts[t] > events * SPARSE_SHARE;
-    if (isDense) dense.push(t);
-    start[t + 1] = start[t] + (isDense ? 0 : counts[t]);
+    if (counts[t] > 4096 && counts[t] > events * SPARSE_SHARE) {
+      isDense[t] = 1;
+      dense.push(t);
+    }
+    start[t + 1] = start[t] + (isDense[t] ? 0 : counts[t]);
   }
   const post = new Uint32Array(start[counts.length]);
   const fill = start.slice(0, counts.length);
-  const isDense = new Uint8Array(counts.length);
-  for (const t of dense) isDense[t] = 1;
   let index = 0;
   for (const seg of segmented[`${prefix}type`]?.segments ?? []) {
     forEachColumnChunk(dir, seg, (types) => {

@@ -9,6 +9,7 @@ import { makeLinuxMatcher, TRIGGERS as LINUX_TRIGGERS } from './linux.js';
 import { makeRustMatcher, TRIGGERS as RUST_TRIGGERS } from './rust.js';
 import type { CrashFamilyMatcher, CrashRecord, LineCtx } from './types.js';
 import { Needles } from '../../util/needles.js';
+import { asciiBytes, bytesAt } from '../../util/bytes.js';
 
 /**
  * Substrings without which a line cannot start (or revive) a report in any
@@ -112,12 +113,7 @@ export class TriggerScanner {
 const SCANNER = new TriggerScanner(TRIGGERS);
 
 const RING_PREFIX = '[TRACE] CPU';
-
-function isRingLine(buf: Buffer, start: number, end: number): boolean {
-  if (end - start < RING_PREFIX.length) return false;
-  for (let k = 0; k < RING_PREFIX.length; k++) if (buf[start + k] !== RING_PREFIX.charCodeAt(k)) return false;
-  return true;
-}
+const RING_PREFIX_BYTES = asciiBytes(RING_PREFIX);
 
 /** Feeds lines to every family and collects their records. */
 class Runner {
@@ -144,7 +140,7 @@ class Runner {
       }
       if (open === 0) return;
       // A ring entry inside a fatal dump: the one open report takes it without its text.
-      if (open === 1 && owner?.ringLine && isRingLine(buf, start, end) && owner.ringLine({ no: lineNo, offset: byteOffset, raw: RING_PREFIX, text: RING_PREFIX })) return;
+      if (open === 1 && owner?.ringLine && bytesAt(buf, start, end, RING_PREFIX_BYTES) && owner.ringLine({ no: lineNo, offset: byteOffset, raw: RING_PREFIX, text: RING_PREFIX })) return;
     }
     this.feed(lineCtx(buf.toString('utf8', start, end), lineNo, byteOffset));
   }

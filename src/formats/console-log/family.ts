@@ -27,10 +27,6 @@ export class LineView {
     return new LineView().set(b, 0, b.length);
   }
 
-  get length(): number {
-    return this.e - this.s;
-  }
-
   /** Byte k of the line, NaN past its end (so comparisons fail). */
   at(k: number): number {
     const i = this.s + k;

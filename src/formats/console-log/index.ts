@@ -55,7 +55,7 @@ function isBinaryJunk(v: LineView): boolean {
 }
 
 /** A classifier over all families: the global type of a line, 0 (LINE) when none matches. */
-function classifier(matchers: LineMatcher[] = FAMILIES.map((f) => f.create())): (line: LineView, row: RowScratch) => number {
+function classifier(matchers: LineMatcher[]): (line: LineView, row: RowScratch) => number {
   return (line, row) => {
     for (let f = 0; f < matchers.length; f++) {
       const t = matchers[f](line, row);
@@ -155,7 +155,6 @@ export function scanRange(path: string, name: string, start: number, end: number
       row.cpu = -1;
       row.sub = '';
       row.aux = NaN;
-      let t: number;
       // Escapes and junk show at a line's start; scanning only there keeps this check cheap.
       // A trace event line is checked to its last byte by its family, so it skips this.
       if (!view.startsWith(TRACE_CPU) && hasControl(view)) {
@@ -166,7 +165,7 @@ export function scanRange(path: string, name: string, start: number, end: number
         const clean = Buffer.from(cleanLine(view.full()), 'latin1');
         view.set(clean, 0, clean.length);
       }
-      t = classify(view, row);
+      let t = classify(view, row);
       if (t === 0) {
         if (view.startsWith(DUMP_START)) dumps++;
         const k = junkPrefixEnd(view);

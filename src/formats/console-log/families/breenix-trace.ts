@@ -1,6 +1,7 @@
 import type { FieldValue } from '../../../model/event.js';
 import type { RowScratch } from '../../../model/event-table.js';
 import { BREENIX_UNKNOWN_LABEL, BREENIX_UNKNOWN_NAME, breenixCategory, breenixEventName, breenixEventType, breenixEventTypes, breenixPackedNames, breenixTypeHex } from '../../../model/breenix-names.js';
+import { asciiBytes, bytesAt } from '../../../util/bytes.js';
 import { LineView, type DecodedRow, type LineFamily, type LineMatcher } from '../family.js';
 
 /*
@@ -30,19 +31,12 @@ const SUB_RING = 'TRACE';
 const SUB_LATEST = 'TRACE_LATEST';
 
 const EVENT_PREFIX = '[TRACE] CPU';
-const bytes = (t: string) => Uint8Array.from(t, (c) => c.charCodeAt(0));
-const B_PREFIX = bytes(EVENT_PREFIX);
-const B_IDX = bytes(' idx=');
-const B_TS = bytes(' ts=');
-const B_TYPE = bytes(' type=0x');
-const B_FLAGS = bytes(' flags=0x');
+const B_PREFIX = asciiBytes(EVENT_PREFIX);
+const B_IDX = asciiBytes(' idx=');
+const B_TS = asciiBytes(' ts=');
+const B_TYPE = asciiBytes(' type=0x');
+const B_FLAGS = asciiBytes(' flags=0x');
 
-/** True when buf[p, e) starts with `want`. */
-function bytesAt(buf: Uint8Array, p: number, e: number, want: Uint8Array): boolean {
-  if (p + want.length > e) return false;
-  for (let k = 0; k < want.length; k++) if (buf[p + k] !== want[k]) return false;
-  return true;
-}
 const FREQ = /^\[TRACE\] Timestamp frequency: (\d+) Hz$/;
 const BOOT_FREQ_PREFIX = '[boot] Timer frequency: ';
 const BOOT_FREQ = /^\[boot\] Timer frequency: (\d+) Hz/;
@@ -214,13 +208,13 @@ export function scanEventLine(v: LineView, s: EventScan): boolean {
 
 /** A known type's name and label as bytes, by id: built on the first event line of a pass. */
 let KNOWN_BYTES: ({ name: Uint8Array; label: Uint8Array | null } | undefined)[] | null = null;
-const UNKNOWN_NAME = bytes(BREENIX_UNKNOWN_NAME);
-const UNKNOWN_LABEL = bytes(BREENIX_UNKNOWN_LABEL);
+const UNKNOWN_NAME = asciiBytes(BREENIX_UNKNOWN_NAME);
+const UNKNOWN_LABEL = asciiBytes(BREENIX_UNKNOWN_LABEL);
 
 function knownBytes(id: number): { name: Uint8Array; label: Uint8Array | null } | undefined {
   if (!KNOWN_BYTES) {
     KNOWN_BYTES = new Array<{ name: Uint8Array; label: Uint8Array | null } | undefined>(1 << 16);
-    for (const t of breenixEventTypes()) KNOWN_BYTES[t.id] = { name: bytes(t.name), label: t.label ? bytes(t.label) : null };
+    for (const t of breenixEventTypes()) KNOWN_BYTES[t.id] = { name: asciiBytes(t.name), label: t.label ? asciiBytes(t.label) : null };
   }
   return KNOWN_BYTES[id];
 }
