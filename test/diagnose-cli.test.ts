@@ -96,6 +96,20 @@ describe('diagnose', { concurrency: true }, () => {
     for (const x of out) for (const k of ['id', 'severity', 'title', 'detail', 'evidence', 'hint', 'code', 'data', 'source']) assert.ok(k in x, `${k} in ${x.code}`);
   });
 
+  test('real interrupt-timing faults: a 20 µs hrtimer storm and returns to user with the tick pending', async () => {
+    const storm = findings(await ok(['diagnose', fixture('x86_64-irq-storm-ftrace-trace.txt.gz'), '--json']));
+    const s = storm.find((x) => x.code === 'IRQ_STORM');
+    assert.ok(s, JSON.stringify(storm.map((x) => x.code)));
+    assert.equal(s.severity, 'warning');
+    assert.equal(s.data.cpu, 1);
+    assert.ok(!storm.some((x) => x.code === 'TIMER_RIGHT_AFTER_RETURN'));
+    const ret = findings(await ok(['diagnose', fixture('x86_64-timer-after-return-ftrace-trace.txt.gz'), '--json']));
+    const t = ret.find((x) => x.code === 'TIMER_RIGHT_AFTER_RETURN');
+    assert.ok(t, JSON.stringify(ret.map((x) => x.code)));
+    assert.ok(!ret.some((x) => x.code === 'IRQ_STORM'));
+    assert.deepEqual(t.evidence.map((e) => e.text.match(/(sys_exit|local_timer_entry)/)?.[1]), ['sys_exit', 'local_timer_entry']);
+  });
+
   test('human output is grouped by severity, errors first, with evidence lines and hints', async () => {
     const out = await ok(['diagnose', fixture('x86_64-spin.log.gz'), fixture('arm64-spin-qemu-int.log.gz')]);
     const e = out.indexOf('\nERROR (1)');

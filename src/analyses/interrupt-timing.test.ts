@@ -1,4 +1,6 @@
 import { test, after } from 'node:test';
+import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import assert from 'node:assert/strict';
 import { IRQ_STORM_MIN_PER_S, RETURN_TIMER_MIN_SAMPLES } from './interrupt-timing.js';
 import { alarms, breenix, byCode, diagnose, linux, NO_BREENIX, removeScratch, writeScratch } from './testing.js';
@@ -71,4 +73,60 @@ test('Breenix (real): TIMER_TICK after user dispatches, no alarm', async (t) => 
   const [g] = byCode(r, 'RETURN_TO_TIMER');
   assert.match(g.evidence[0].text, /CPU0_USER_DISPATCH_SPSR/);
   assert.match(g.evidence[1].text, /TIMER_TICK/);
+});
+
+/** The ftrace lines of a fixture as [cpu, ts, body], read independently of kscope's parser. */
+function ftraceRows(name: string): { cpu: number; ts: number; flags: string; body: string }[] {
+  const out: { cpu: number; ts: number; flags: string; body: string }[] = [];
+  for (const l of gunzipSync(readFileSync(linux(name))).toString('latin1').split('\n')) {
+    const m = /\[(\d{3})\] (\S{4,5}) +(\d+\.\d+): (.*)$/.exec(l);
+    if (m) out.push({ cpu: Number(m[1]), ts: Number(m[3]), flags: m[2], body: m[4] });
+  }
+  return out;
+}
+
+test('x86_64 ftrace (real): a hrtimer re-armed every 20 µs is an interrupt storm on its CPU', async () => {
+  const r = await diagnose(linux('x86_64-irq-storm-ftrace-trace.txt.gz'), ['interrupt-timing']);
+  const [storm, ...more] = byCode(r, 'IRQ_STORM');
+  assert.equal(more.length, 0, 'only the CPU the timer was pinned to storms');
+  assert.equal(storm.severity, 'warning');
+  assert.equal(storm.data.cpu, 1);
+  const rows = ftraceRows('x86_64-irq-storm-ftrace-trace.txt.gz').filter((x) => x.body.startsWith('local_timer_entry:'));
+  // The storm bin holds exactly the CPU 1 timer lines of its second, counted from the first interrupt of the trace.
+  const t0 = rows[0].ts;
+  const bins = storm.data.bins as number[];
+  const k = bins.indexOf(Math.max(...bins));
+  const inBin = rows.filter((x) => x.cpu === 1 && Math.floor(x.ts - t0) === k).length;
+  assert.ok(inBin >= IRQ_STORM_MIN_PER_S, `${inBin} interrupts in the busiest second`);
+  assert.equal(bins[k], inBin);
+  assert.match(storm.detail, new RegExp(`CPU 1 took ${inBin.toLocaleString('en-US')} interrupts in 1 s`));
+  assert.equal((storm.data.by_irq as Record<string, number>).local_timer, rows.length);
+  assert.match(storm.evidence[0].text, /\[001\] .* local_timer_entry: vector=236/);
+  // CPU 0 saw only its ordinary ticks: no storm there.
+  const [rate] = byCode(r, 'IRQ_RATE');
+  const per = rate.data.per_cpu as Record<string, { count: number }>;
+  assert.equal(per['0'].count, rows.filter((x) => x.cpu === 0).length);
+  assert.ok(per['0'].count < 200);
+});
+
+test('x86_64 ftrace (real): a syscall that returns with IRQs off gets the pending tick at once (seeds/001)', async () => {
+  const r = await diagnose(linux('x86_64-timer-after-return-ftrace-trace.txt.gz'), ['interrupt-timing']);
+  const [f] = byCode(r, 'TIMER_RIGHT_AFTER_RETURN');
+  assert.ok(f, JSON.stringify(r.findings.map((x) => x.code)));
+  assert.equal(f.severity, 'warning');
+  // The 100 writes that return with IRQs disabled (flags d....) are each followed by a tick at the same µs.
+  const rows = ftraceRows('x86_64-timer-after-return-ftrace-trace.txt.gz');
+  let immediate = 0;
+  for (let i = 1; i < rows.length; i++) {
+    const a = rows[i - 1];
+    const b = rows[i];
+    if (a.body.startsWith('sys_exit:') && a.flags.startsWith('d') && b.body.startsWith('local_timer_entry:') && b.cpu === a.cpu && b.ts === a.ts) immediate++;
+  }
+  assert.ok(immediate >= 90, `${immediate} immediate ticks in the capture`);
+  const samples = f.data.samples as { count: number; p50: number };
+  assert.ok(samples.count >= immediate && samples.count < 2 * immediate, `${samples.count} samples`);
+  assert.match(f.detail, /p50 0 µs/);
+  assert.match(f.detail, /the timer period is about 4\.\d+ ms/);
+  assert.match(f.evidence[0].text, /\[000\] d\.\.\.\. .* sys_exit: NR 1 = /);
+  assert.match(f.evidence[1].text, /\[000\] d\.h\.\. .* local_timer_entry: vector=236/);
 });
