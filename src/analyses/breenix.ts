@@ -51,7 +51,7 @@ export function payloadFromLine(buf: Uint8Array, start: number, end: number): nu
 /** The 32-bit payload of the current Breenix trace event; NaN when it cannot be read. */
 export function breenixPayload(meta: SourceMeta, c: EventCursor): number {
   const t = meta.text;
-  if (t && c.line > 0) return t.seek(c.line) ? payloadFromLine(t.buf, t.start, t.end) : NaN;
+  if (t && c.line > 0) return t.seek(c.line, c.offset) ? payloadFromLine(t.buf, t.start, t.end) : NaN;
   const p = c.record().fields.payload;
   return typeof p === 'number' ? p : NaN;
 }

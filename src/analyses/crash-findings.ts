@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { startWorker } from '../util/worker.js';
-import { extractCrashes, type CrashKind, type CrashRecord } from './crashes/index.js';
+import { extractCrashes, type CrashKind, type CrashRecord, type KnownRingLines } from './crashes/index.js';
 import type { Analysis, AnalysisInstance, Evidence, FindingDraft, Interest, Severity, SourceMeta } from './types.js';
 
 /** Logs at least this big are searched for crashes on a worker thread, alongside the main pass (a worker costs ~40 ms to start). */
@@ -90,18 +90,22 @@ export const crashes: Analysis = {
     let path: string | null = null;
     let out: CrashesOutput = { crashes: [], lines: 0 };
     let pending: { wait(): unknown } | null = null;
+    let ring: KnownRingLines | undefined;
     return {
       begin(meta: SourceMeta): Interest {
         // Crash reports are console text; event streams and QEMU/ftrace logs hold none in this form.
         path = meta.format === 'console-log' || meta.format === 'lines' ? meta.path : null;
+        if (!path) return 'none';
+        const trace = meta.typeNames.indexOf('TRACE_EVENT');
+        if (trace >= 0 && (meta.summary.types.TRACE_EVENT ?? 0) > 0 && meta.lineTypes) ring = { lineTypes: meta.lineTypes(), code: trace + 1 };
         // The extractor reads the text itself; on a big log it runs on the other core during the pass.
-        if (path && statSync(path).size >= CRASH_WORKER_MIN_BYTES) pending = startWorker(new URL('./crash-worker.js', import.meta.url), { path });
+        if (statSync(path).size >= CRASH_WORKER_MIN_BYTES) pending = startWorker(new URL('./crash-worker.js', import.meta.url), { path, ring });
         return 'none';
       },
       onEvent() {},
       end() {
         if (pending) out = pending.wait() as CrashesOutput;
-        else if (path) out = extractCrashes(path);
+        else if (path) out = extractCrashes(path, ring);
       },
       findings: () => out.crashes.map(crashFinding),
       output: () => out,

@@ -1,5 +1,8 @@
 import { serveWorker } from '../util/worker.js';
-import { extractCrashes } from './crashes/index.js';
+import { extractCrashes, type KnownRingLines } from './crashes/index.js';
 
 // Crash extraction of a large log on the second core while the main thread makes the one pass of the other analyses.
-serveWorker((data) => ({ result: extractCrashes((data as { path: string }).path) }));
+serveWorker((data) => {
+  const { path, ring } = data as { path: string; ring?: KnownRingLines };
+  return { result: extractCrashes(path, ring) };
+});

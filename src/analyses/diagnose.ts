@@ -3,7 +3,7 @@ import { plainInput } from '../index/plain-input.js';
 import type { EventSource } from '../model/source.js';
 import { LineSource } from './line-source.js';
 import { ANALYSES } from './registry.js';
-import { runAnalyses, type RunStats } from './runner.js';
+import { fullPass, runAnalyses, type RunStats } from './runner.js';
 import { LineText } from './text.js';
 import type { Analysis, AnalysisConfig, Finding, SourceMeta } from './types.js';
 
@@ -32,9 +32,9 @@ function tsUnitOf(data: unknown, summary: Record<string, unknown>): string | nul
 }
 
 /** Runs the analyses over one source and closes it. */
-function runView(source: EventSource, meta: Omit<SourceMeta, 'event' | 'count' | 'typeNames' | 'summary'>, analyses: readonly Analysis[], config: AnalysisConfig, selected: ReadonlySet<string> | null): { findings: Finding[]; report: ViewReport } {
+function runView(source: EventSource, meta: Omit<SourceMeta, 'event' | 'count' | 'typeNames' | 'summary' | 'rescan'>, analyses: readonly Analysis[], config: AnalysisConfig, selected: ReadonlySet<string> | null): { findings: Finding[]; report: ViewReport } {
   const summary = source.summary();
-  const full: SourceMeta = { ...meta, count: source.count, typeNames: source.typeNames, summary, event: (i) => source.event(i) };
+  const full: SourceMeta = { ...meta, count: source.count, typeNames: source.typeNames, summary, event: (i) => source.event(i), rescan: (visit) => void fullPass(source, visit), ...(source.lineTypes ? { lineTypes: () => source.lineTypes!() } : {}) };
   try {
     const r = runAnalyses(source, full, analyses, config, selected);
     return { findings: r.findings, report: { source: meta.name, format: meta.format, events: source.count, stats: r.stats } };

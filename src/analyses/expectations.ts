@@ -42,6 +42,11 @@ class LineMatcher {
     this.state = new Uint8Array(markers.length);
   }
 
+  /** Every marker has a literal or prefilter: a line holding no needle matches none. */
+  get allNeedled(): boolean {
+    return this.needleOf.every((n) => n >= 0);
+  }
+
   /** Starts a new line. */
   line(t: LineText): void {
     this.state.fill(0);
@@ -162,6 +167,7 @@ export const expectations: Analysis = {
     // Built-in markers are never trace dump lines; with no user set those lines are skipped unread.
     let skipType = -1;
     let notText = false;
+    let needled = false;
     let lastIndex = -1;
     let lastLine = 0;
     return {
@@ -182,6 +188,7 @@ export const expectations: Analysis = {
           return tr;
         });
         matcher = new LineMatcher(sets.flatMap((s) => s.markers), m.text);
+        needled = matcher.allNeedled;
         if (user.length === 0) skipType = m.typeNames.indexOf('TRACE_EVENT');
         return trackers.length ? 'all' : 'none';
       },
@@ -189,7 +196,8 @@ export const expectations: Analysis = {
         const t = meta.text as LineText;
         lastIndex = c.index;
         lastLine = c.line;
-        if (c.type === skipType || c.line <= 0 || !t.seek(c.line)) return;
+        if (c.type === skipType || c.line <= 0 || !t.seek(c.line, c.offset)) return;
+        if (needled && !t.anyHit()) return;
         matcher.line(t);
         for (const tr of trackers) tr.onLine(c, t, matcher);
       },

@@ -1,6 +1,6 @@
 import { isCrashesOutput } from './crash-findings.js';
 import { eventEvidence, lineEvidence, num, plural } from './evidence.js';
-import type { LineText } from './text.js';
+import { shapeHash, type LineText } from './text.js';
 import type { Analysis, AnalysisInstance, DependencyOutputs, Evidence, FindingDraft, Interest, SourceMeta } from './types.js';
 
 /** Last lines of the log given as evidence. */
@@ -11,6 +11,33 @@ export const HANG_CRASH_TAIL_LINES = 50;
 export const HANG_TRACE_PER_CPU = 3;
 /** Line shapes remembered to tell new output from repeats (a heartbeat); past this, unseen shapes count as new. */
 export const HANG_MAX_SHAPES = 200_000;
+/**
+ * Symbols of a line its shape is computed from (after folding numbers):
+ * enough to tell messages apart (a printk timestamp folds to 3). Lines that
+ * differ only later share a shape, which at worst makes a new line look like
+ * a repeat.
+ */
+export const SHAPE_SYMBOLS = 40;
+
+/**
+ * The last line whose shape no earlier line had: the last new output. It
+ * costs a hash per line, so it runs in a second pass, only when a hang is
+ * reported (most logs end with a verdict and never pay for it).
+ */
+function lastNewOutput(meta: SourceMeta, t: LineText, tTrace: number): { index: number; line: number } {
+  const shapes = new Set<number>();
+  let index = -1;
+  let line = 0;
+  meta.rescan((c) => {
+    if (c.line <= 0 || c.type === tTrace || !t.seek(c.line, c.offset)) return;
+    const h = shapeHash(t.buf, t.start, t.end, SHAPE_SYMBOLS);
+    if (shapes.has(h)) return;
+    index = c.index;
+    line = c.line;
+    if (shapes.size < HANG_MAX_SHAPES) shapes.add(h);
+  });
+  return { index, line };
+}
 
 /**
  * Lines after which a log may end: shutdown, and test-run verdicts (Linux
@@ -100,9 +127,6 @@ export const hang: Analysis = {
     let terminal = -1;
     let progressIndex = -1;
     let progressLine = 0;
-    let novelIndex = -1;
-    let novelLine = 0;
-    const shapes = new Set<number>();
     const recent = new Ring(HANG_LAST_LINES);
     const lastPerCpu = new Map<number, number>();
     const tracePerCpu = new Map<number, Ring>();
@@ -123,29 +147,24 @@ export const hang: Analysis = {
         wTerminal = t.watch(TERMINAL_MARKERS);
         wProgress = t.watch(PROGRESS_MARKERS);
         wTest = t.watch(['TEST:']);
-        t.watchShape();
         return 'all';
       },
       onEvent(c) {
-        if (c.line <= 0 || !t.seek(c.line)) return;
+        if (c.line <= 0) return;
         lines++;
         lastLine = c.line;
         lastIndex = c.index;
         recent.push(c.index);
         if (c.type === tTrace) {
-          // A trace ring dump is diagnostic output, not progress: keep its last events per CPU and read no further.
+          // A trace ring dump is diagnostic output, not progress: keep its last events per CPU, unread.
           let l = tracePerCpu.get(c.cpu);
           if (!l) tracePerCpu.set(c.cpu, (l = new Ring(HANG_TRACE_PER_CPU)));
           l.push(c.index);
           return;
         }
+        if (!t.seek(c.line, c.offset)) return;
         if (c.cpu >= 0) lastPerCpu.set(c.cpu, c.index);
-        const h = t.shape();
-        if (!shapes.has(h)) {
-          novelIndex = c.index;
-          novelLine = c.line;
-          if (shapes.size < HANG_MAX_SHAPES) shapes.add(h);
-        }
+        if (!t.anyHit()) return;
         if (t.firstHit(wTerminal, TERMINAL_MARKERS.length) >= 0) terminal = c.index;
         if (t.firstHit(wProgress, PROGRESS_MARKERS.length) >= 0) {
           progressIndex = c.index;
@@ -184,6 +203,7 @@ export const hang: Analysis = {
           parts.push(`Test ${key} started at line ${num(s.line)} and never reported a verdict${open.length > 1 ? ` (${open.length} tests are open)` : ''}.`);
           if (!ev.some((e) => e.index === s.index)) ev.push(lineEvidence(s.line, s.text, s.index));
         }
+        const { index: novelIndex, line: novelLine } = lastNewOutput(meta, t, tTrace);
         if (novelIndex >= 0) {
           const e = eventEvidence(meta, novelIndex);
           if (novelLine < lastLine) parts.push(`Last new output: line ${num(novelLine)} “${e.text}”; after it only repeats of lines seen before (${plural(lastLine - novelLine, 'line')}, e.g. a heartbeat: the system may be alive but nothing progresses).`);

@@ -185,7 +185,7 @@ export const interruptTiming: Analysis = {
           const t = meta.text as LineText;
           if (c.type === tSysExit) returned(c);
           else if (c.type === tIrq) {
-            if (!t.seek(c.line)) return;
+            if (!t.seek(c.line, c.offset)) return;
             const n = numberAfterIrq(t);
             let key = irqKey.get(n);
             if (key === undefined) {
@@ -197,7 +197,7 @@ export const interruptTiming: Analysis = {
             if (irqIsTimer.get(n)) timer(c);
           } else if (c.type === tTracepoint) {
             // x86's local APIC timer is not an irq_handler_entry; irq_vectors:local_timer_entry is.
-            if (!t.seek(c.line) || !t.hit(wLocalTimer)) return;
+            if (!t.seek(c.line, c.offset) || !t.hit(wLocalTimer)) return;
             interrupt(c, 'local_timer');
             timer(c);
           }

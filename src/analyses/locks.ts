@@ -135,7 +135,7 @@ export const locks: Analysis = {
         }
         if (mode === 'ftrace' && c.type === tTracepoint) {
           const t = meta.text as LineText;
-          if (!t.seek(c.line) || t.firstHit(wLock, FTRACE_LOCK.length) < 0) return;
+          if (!t.seek(c.line, c.offset) || t.firstHit(wLock, FTRACE_LOCK.length) < 0) return;
           const line = t.text();
           const w = CONTENTION_LINE.exec(line);
           if (w) {

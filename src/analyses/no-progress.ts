@@ -146,7 +146,7 @@ export const noProgress: Analysis = {
 
     const onLine = (c: EventCursor) => {
       const t = meta.text!;
-      if (!t.seek(c.line) || t.firstHit(wPc, PC_NEEDLES.length) < 0) return;
+      if (!t.seek(c.line, c.offset) || t.firstHit(wPc, PC_NEEDLES.length) < 0) return;
       const text = t.text();
       let tid: number;
       let pcText: string;

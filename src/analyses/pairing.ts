@@ -194,7 +194,7 @@ export const pairingLatency: Analysis = {
 
     const onFtrace = (c: EventCursor) => {
       const t = meta.text as LineText;
-      if (!t.seek(c.line)) return;
+      if (!t.seek(c.line, c.offset)) return;
       if (c.type === tSysIn || c.type === tSysOut) {
         const nr = numberAfter(t, 'NR ');
         // raw_syscalls events are per task: the pid is in aux.

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { orderByNeeds, runAnalyses } from './runner.js';
+import { fullPass, orderByNeeds, runAnalyses } from './runner.js';
 import { ANALYSES, selectAnalyses } from './registry.js';
 import { ArraySource, type Row } from './testing.js';
 import type { Analysis, AnalysisInstance, Interest, SourceMeta } from './types.js';
@@ -8,7 +8,7 @@ import type { Analysis, AnalysisInstance, Interest, SourceMeta } from './types.j
 const TYPES = ['A', 'B', 'C'];
 
 function meta(src: ArraySource, format = 'test'): SourceMeta {
-  return { name: 'input', format, typeNames: src.typeNames, count: src.count, summary: src.summary(), tsUnit: null, path: null, text: null, event: (i) => src.event(i) };
+  return { name: 'input', format, typeNames: src.typeNames, count: src.count, summary: src.summary(), tsUnit: null, path: null, text: null, event: (i) => src.event(i), rescan: (visit) => void fullPass(src, visit) };
 }
 
 /** An analysis that records what it saw; `throwAt` makes onEvent throw at that index. */

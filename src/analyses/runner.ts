@@ -140,7 +140,7 @@ function sparsePass(source: EventSource, types: readonly number[], visit: (c: Ev
 }
 
 /** Every event through a cursor: the source's own scan, or decoded batches when it has none. */
-function fullPass(source: EventSource, visit: (c: EventCursor) => void): number {
+export function fullPass(source: EventSource, visit: (c: EventCursor) => void): number {
   let n = 0;
   if (source.scan) {
     source.scan((c) => {

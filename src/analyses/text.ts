@@ -6,14 +6,6 @@ export { Needles };
 /** A line longer than this is cut there (the rest is skipped), so a binary file cannot make the buffer grow without bound. */
 export const MAX_LINE_BUFFER = 64 << 20;
 
-/**
- * Symbols of a line its shape is computed from (after folding numbers):
- * enough to tell messages apart (a printk timestamp folds to 3), and hashing
- * is the costliest per-line work of a pass. Lines that differ only later
- * share a shape, which at worst makes a new line look like a repeat.
- */
-export const SHAPE_SYMBOLS = 40;
-
 /** Bytes of a line that `text()` decodes: markers and evidence sit at the start of a line, and a 1 MiB line must not become a 1 MiB string. */
 export const MAX_TEXT_BYTES = 4096;
 
@@ -54,8 +46,6 @@ export class LineText {
   private hits = new Uint8Array(0);
   private touched = new Int32Array(0);
   private touchedN = 0;
-  private wantShape = false;
-  private shapeValue = 0;
   private scannedLine = -1;
   private cachedLine = -1;
   private cachedText = '';
@@ -135,12 +125,32 @@ export class LineText {
     return true;
   }
 
-  /** Makes `line` current; false when the file has fewer lines. */
-  seek(line: number): boolean {
+  /**
+   * Makes `line` current; false when the file has fewer lines. With the
+   * line's byte `offset` (from the index), lines in between are jumped over
+   * instead of split one by one: a pass that reads every other line does
+   * not pay for the rest.
+   */
+  seek(line: number, offset = -1): boolean {
     if (line === this.line && line > 0) return true;
     if (line < this.line) this.reset();
+    if (offset >= 0 && line > this.line + 1) this.jump(line, offset);
     while (this.line < line) if (!this.advance()) return false;
     return true;
+  }
+
+  /** Positions the reader so that the next line read is `line`, starting at byte `offset`. */
+  private jump(line: number, offset: number): void {
+    const viewStart = this.filePos - this.view.length;
+    if (offset >= viewStart + this.next && offset <= this.filePos) this.next = offset - viewStart;
+    else {
+      this.filePos = offset;
+      this.eof = false;
+      this.next = 0;
+      this.view = this.buf.subarray(0, 0);
+    }
+    this.skipping = false;
+    this.line = line - 1;
   }
 
   /** The current line, decoded (first MAX_TEXT_BYTES bytes) and cleaned; one string per line however often asked. */
@@ -165,12 +175,7 @@ export class LineText {
     return base;
   }
 
-  /** Asks for `shape()` of every line (computed in the same pass over its bytes). */
-  watchShape(): void {
-    this.wantShape = true;
-  }
-
-  /** Runs the shared automaton (and the shape hash) over the current line, once. */
+  /** Runs the shared automaton over the current line, once. */
   private scan(): void {
     if (this.scannedLine === this.line) return;
     this.scannedLine = this.line;
@@ -179,31 +184,14 @@ export class LineText {
       this.hits = new Uint8Array(this.watched.length);
       this.touched = new Int32Array(this.watched.length);
     }
-    const hits = this.hits;
-    const touched = this.touched;
-    for (let k = 0; k < this.touchedN; k++) hits[touched[k]] = 0;
-    let n = 0;
-    const buf = this.buf;
-    const end = this.end;
-    const next = this.ac.next;
-    const outputs = this.ac.outputs;
-    let st = 0;
-    if (this.wantShape) this.shapeValue = shapeHash(buf, this.start, end, SHAPE_SYMBOLS);
-    if (this.watched.length) {
-      const accept = this.ac.accept;
-      for (let i = this.start; i < end; i++) {
-        st = next[(st << 8) | buf[i]];
-        if (accept[st] < 0) continue;
-        const o = outputs[st] as readonly number[];
-        for (let k = 0; k < o.length; k++) {
-          if (hits[o[k]] === 0) {
-            hits[o[k]] = 1;
-            touched[n++] = o[k];
-          }
-        }
-      }
-    }
-    this.touchedN = n;
+    for (let k = 0; k < this.touchedN; k++) this.hits[this.touched[k]] = 0;
+    this.touchedN = this.ac.findAll(this.buf, this.start, this.end, this.hits, this.touched);
+  }
+
+  /** The current line holds any watched needle (most lines hold none: callers skip them whole). */
+  anyHit(): boolean {
+    this.scan();
+    return this.touchedN > 0;
   }
 
   /** The current line holds watched needle `id`. */
@@ -217,12 +205,6 @@ export class LineText {
     this.scan();
     for (let k = 0; k < count; k++) if (this.hits[base + k] === 1) return k;
     return -1;
-  }
-
-  /** shapeHash of the current line, first SHAPE_SYMBOLS symbols (after watchShape). */
-  shape(): number {
-    this.scan();
-    return this.shapeValue;
   }
 
   /** Text of `line` (seeks there). */
@@ -240,8 +222,8 @@ export class LineText {
  * the hex digits after `0x`) folded into one placeholder, so
  * `[heartbeat] tid=9 uptime_ms=6443` and `… uptime_ms=7457` hash alike; at
  * most `symbols` folded symbols are hashed (counted after folding, so a
- * longer number does not shift the cut). FNV-1a over bytes: no string, no
- * allocation.
+ * longer number does not shift the cut). FNV-1a over bytes, kept to 30 bits
+ * so the value is a small integer for V8 (no heap number per line in a Set).
  */
 export function shapeHash(buf: Uint8Array, start: number, end: number, symbols = Infinity): number {
   let h = 0x811c9dc5;
@@ -270,5 +252,5 @@ export function shapeHash(buf: Uint8Array, start: number, end: number, symbols =
     h = Math.imul(h ^ b, 0x01000193);
     left--;
   }
-  return h >>> 0;
+  return h & 0x3fffffff;
 }

@@ -72,6 +72,14 @@ export interface SourceMeta {
   text: LineText | null;
   /** Event N, decoded (for evidence at the end of the pass; costs a read each). */
   event(index: number): EventRecord;
+  /**
+   * A second pass over every event, for the end of an analysis that needs
+   * one only when it reports (rare): work every run would pay for stays out
+   * of the shared pass.
+   */
+  rescan(visit: (c: EventCursor) => void): void;
+  /** Text sources with an index: per line number, 1 + the type id of its event (0: none); see EventSource.lineTypes. */
+  lineTypes?(): Uint8Array;
 }
 
 /** Which events an analysis wants: every one, some types (ids into `typeNames`), or none (it works in `end`). */

@@ -518,6 +518,21 @@ export class TableSource implements EventSource {
     }
   }
 
+  lineTypes(): Uint8Array {
+    const b = this.bundle;
+    const p = this.p;
+    const BATCH = 1 << 16;
+    const lastLine = this.count ? b.slice<Uint32Array>(`${p}line`, this.count - 1, 1)[0] : 0;
+    const out = new Uint8Array(lastLine + 1);
+    for (let start = 0; start < this.count; start += BATCH) {
+      const n = Math.min(BATCH, this.count - start);
+      const line = b.slice<Uint32Array>(`${p}line`, start, n);
+      const type = b.slice<Uint8Array>(`${p}type`, start, n);
+      for (let k = 0; k < n; k++) out[line[k]] = type[k] + 1;
+    }
+    return out;
+  }
+
   scan(visit: (c: EventCursor) => boolean | void, from = 0): void {
     const b = this.bundle;
     const p = this.p;
@@ -538,7 +553,7 @@ export class TableSource implements EventSource {
         cur.index = start + k;
         cur.type = type[k];
         cur.line = line[k];
-        cur.offset = line[k] > 0 ? -1 : off[k];
+        cur.offset = off[k];
         cur.ts = ts ? ts[k] : NaN;
         cur.cpu = cpu ? cpu[k] : -1;
         cur.aux = aux ? aux[k] : NaN;

@@ -28,7 +28,7 @@ export interface EventCursor {
   vmid: number;
   /** 1-based line for text sources, 0 otherwise. */
   line: number;
-  /** Word or byte offset for binary sources, -1 otherwise. */
+  /** Word or byte offset for binary sources, the byte offset of the line for text sources; -1 when unknown. */
   offset: number;
   /** The format's one filterable number (pc, level, irq…), NaN when none. */
   aux: number;
@@ -51,5 +51,7 @@ export interface EventSource {
   filter(type: string, from: number, limit: number, visit: (e: EventRecord) => boolean | void): void;
   /** Every event from `from` on, in order, through one reused cursor; `visit` returns false to stop. */
   scan?(visit: (c: EventCursor) => boolean | void, from?: number): void;
+  /** Text sources: per line number, 1 + the type id of the event on that line (0: no event). */
+  lineTypes?(): Uint8Array;
   close(): void;
 }

@@ -126,9 +126,13 @@ class Runner {
     this.families = [makeBreenixMatcher(emit), makeLinuxMatcher(emit), makeRustMatcher(emit)];
   }
 
-  /** A raw line: decoded and offered only when a report is open or it holds a trigger. */
-  feedBytes(buf: Buffer, start: number, end: number, lineNo: number, byteOffset: number): void {
-    const trigger = SCANNER.hit(buf, start, end);
+  /**
+   * A raw line: decoded and offered only when a report is open or it holds a
+   * trigger. `ring`: the index says the line is a well-formed `[TRACE] CPU`
+   * ring entry, whose names and labels hold no report header: no trigger scan.
+   */
+  feedBytes(buf: Buffer, start: number, end: number, lineNo: number, byteOffset: number, ring = false): void {
+    const trigger = !ring && SCANNER.hit(buf, start, end);
     if (!trigger) {
       let owner: CrashFamilyMatcher | null = null;
       let open = 0;
@@ -157,18 +161,27 @@ class Runner {
   }
 }
 
+/** Which lines an index already knows to be well-formed ring entries: `lineTypes[line] === code`. */
+export interface KnownRingLines {
+  lineTypes: Uint8Array;
+  code: number;
+}
+
 /**
  * Runs all families over `path` (a plain, uncompressed file) in one streaming
  * pass. `chunkBytes` is the read size; tests shrink it to prove that chunk
- * edges change nothing.
+ * edges change nothing. With `ring` (from the index) ring entries skip the
+ * trigger scan, which is most of the cost on a log full of trace dumps.
  */
-export function extractFromFile(path: string, chunkBytes?: number): ExtractResult {
+export function extractFromFile(path: string, chunkBytes?: number, ring?: KnownRingLines): ExtractResult {
   const run = new Runner();
+  const types = ring?.lineTypes;
+  const code = ring?.code ?? -1;
   const { lines } = forEachLine(
     path,
     (buf, start, end, lineNo, byteOffset, piece) => {
       // A line longer than MAX_LINE_BYTES comes in pieces; only its first is read (no report is a megabyte wide).
-      if (piece <= 1) run.feedBytes(buf, start, end, lineNo, byteOffset);
+      if (piece <= 1) run.feedBytes(buf, start, end, lineNo, byteOffset, types !== undefined && types[lineNo] === code);
     },
     chunkBytes,
   );
