@@ -121,11 +121,15 @@ async function main(): Promise<void> {
   }
 
   // Issue 5: every analysis in one pass (`kscope diagnose`, bundle built first, not counted).
-  const small = await build('console', 'console', 100);
-  timed(process.execPath, [CLI, 'index', small, '--format', 'console-log']);
-  const dg = median(Array.from({ length: RUNS }, () => timed(process.execPath, [CLI, 'diagnose', small, '--format', 'console-log']).ms));
-  const smallMb = statSync(small).size / 1e6;
-  rows.push([`diagnose, all analyses (CLI), ${smallMb.toFixed(0)} MB console log`, `${(dg / 1000).toFixed(2)} s = ${((dg / 1000) * (100 / smallMb)).toFixed(2)} s per 100 MB`, '≤ 1 s per 100 MB']);
+  // Two sizes: the CLI's fixed start-up (~0.17 s: node, modules, the crash worker) weighs on
+  // the 100 MB figure; the 256 MB one shows the rate a big log gets.
+  for (const mb of [100, 256]) {
+    const log = await build('console', 'console', mb);
+    timed(process.execPath, [CLI, 'index', log, '--format', 'console-log']);
+    const dg = median(Array.from({ length: RUNS }, () => timed(process.execPath, [CLI, 'diagnose', log, '--format', 'console-log']).ms));
+    const logMb = statSync(log).size / 1e6;
+    rows.push([`diagnose, all analyses (CLI), ${logMb.toFixed(0)} MB console log`, `${(dg / 1000).toFixed(2)} s = ${((dg / 1000) * (100 / logMb)).toFixed(2)} s per 100 MB (node start-up alone: ${(node0 / 1000).toFixed(2)} s)`, '≤ 1 s per 100 MB']);
+  }
   const tii = join(ROOT, 'bench', 'out', 'w90310000', 'ftrace.bin');
   if (existsSync(tii)) {
     timed(process.execPath, [CLI, 'index', tii]);

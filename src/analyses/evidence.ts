@@ -1,5 +1,6 @@
 import type { EventRecord } from '../model/event.js';
 import type { Evidence, SourceMeta } from './types.js';
+import { thousands } from '../util/thousands.js';
 
 /** Evidence from a decoded event: its index, line or offset, and its text without the `N: ` line prefix text readers add. */
 export function recordEvidence(e: EventRecord): Evidence {
@@ -24,9 +25,7 @@ export function lineEvidence(line: number, text: string, index?: number): Eviden
 }
 
 /** `n` with thousands separators. */
-export function num(n: number): string {
-  return n.toLocaleString('en-US');
-}
+export const num = thousands;
 
 /** `1 thing` / `2 things`. */
 export function plural(n: number, one: string, many = `${one}s`): string {

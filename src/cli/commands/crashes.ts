@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { extractCrashes, type CrashRecord } from '../../analyses/crashes/index.js';
 import { plainInput } from '../../index/plain-input.js';
 import { indexContext, type CommandResult } from '../context.js';
+import { thousands } from '../../util/thousands.js';
 
 /** Registers worth a glance in the one-screen view; the JSON has them all. */
 const KEY_REGISTERS = ['RIP', 'PC', 'ELR', 'LR', 'FAR', 'CR2', 'ESR', 'RSP', 'SP', 'SPSR', 'PSTATE', 'CS'];
@@ -43,7 +44,7 @@ export function register(program: Command, run: (f: () => CommandResult | Promis
           kind: 'records',
           each: (emit) => {
             // JSON output for no crashes is no lines at all; people get a sentence.
-            if (!crashes.length && !opts.json) emit({}, `no crashes in ${input} (${lines.toLocaleString('en-US')} lines)`);
+            if (!crashes.length && !opts.json) emit({}, `no crashes in ${input} (${thousands(lines)} lines)`);
             crashes.forEach((c, i) => emit(c, i > 0 ? `\n${crashText(c)}` : crashText(c)));
           },
         };

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { diagnoseInput, loadExpectations, selectAnalyses, analysisIds, SEVERITIES, type DiagnoseResult, type Evidence, type Finding } from '../../analyses/index.js';
 import { UserError } from '../../util/errors.js';
 import { addInputOptions, indexContext, type CommandResult, type InputOptions } from '../context.js';
+import { thousands } from '../../util/thousands.js';
 
 type DiagnoseCliOptions = InputOptions & { expect?: string[]; only?: string[]; builtinExpect?: boolean };
 
@@ -10,9 +11,9 @@ const MAX_EVIDENCE_SHOWN = 12;
 
 function where(e: Evidence): string {
   const parts: string[] = [];
-  if (e.line !== undefined) parts.push(`line ${e.line.toLocaleString('en-US')}`);
-  if (e.index !== undefined) parts.push(`event ${e.index.toLocaleString('en-US')}`);
-  if (e.offset !== undefined) parts.push(`offset ${e.offset.toLocaleString('en-US')}`);
+  if (e.line !== undefined) parts.push(`line ${thousands(e.line)}`);
+  if (e.index !== undefined) parts.push(`event ${thousands(e.index)}`);
+  if (e.offset !== undefined) parts.push(`offset ${thousands(e.offset)}`);
   return parts.join(', ');
 }
 
@@ -34,7 +35,7 @@ export function reportLines(results: DiagnoseResult[]): string[] {
   const all = results.flatMap((r) => r.findings);
   const many = results.length > 1 || results.some((r) => r.views.length > 1);
   for (const r of results) {
-    const views = r.views.map((v) => `${v.source === r.input ? '' : `${v.source}: `}${v.format}, ${v.events.toLocaleString('en-US')} events`).join('; ');
+    const views = r.views.map((v) => `${v.source === r.input ? '' : `${v.source}: `}${v.format}, ${thousands(v.events)} events`).join('; ');
     const n = r.findings.length;
     out.push(`${r.input}: ${views} — ${n === 0 ? 'no findings' : `${n} finding${n === 1 ? '' : 's'}`}`);
   }

@@ -2,8 +2,9 @@ import type { Command } from 'commander';
 import { DEFAULT_LIMIT, DEFAULT_MAX_EVENTS, diffRuns, redGreen, type DiffResult, type Difference, type OnlyIn, type RedGreenResult, type RunInfo, type Shown } from '../../analyses/diff/index.js';
 import { UserError } from '../../util/errors.js';
 import { indexContext, type CommandResult } from '../context.js';
+import { thousands } from '../../util/thousands.js';
 
-const n = (v: number) => v.toLocaleString('en-US');
+const n = thousands;
 
 function intOption(value: string, name: string, min: number): number {
   if (!/^\d+$/.test(value.trim()) || Number(value) < min) throw new UserError(`${name} must be an integer >= ${min}, got "${value}"`);

@@ -2,8 +2,9 @@ import type { Command } from 'commander';
 import { bundleOutFor } from '../../analyses/diff/index.js';
 import { exportInput, type ExportResult } from '../../export/index.js';
 import { addInputOptions, indexContext, type CommandResult, type InputOptions } from '../context.js';
+import { thousands } from '../../util/thousands.js';
 
-const n = (v: number) => v.toLocaleString('en-US');
+const n = thousands;
 
 function mb(bytes: number): string {
   return bytes >= 1e6 ? `${(bytes / 1e6).toFixed(1)} MB` : `${n(bytes)} bytes`;

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { consoleLog, dumpLines, generateTii, metaJson } from '../../gen/tii-generator.js';
 import { UserError } from '../../util/errors.js';
 import type { CommandResult } from '../context.js';
+import { thousands } from '../../util/thousands.js';
 
 export function register(program: Command, run: (f: () => CommandResult | Promise<CommandResult>) => void): void {
   program
@@ -38,7 +39,7 @@ export function register(program: Command, run: (f: () => CommandResult | Promis
         return {
           kind: 'object',
           value,
-          text: () => `wrote ${bin} (${words.toLocaleString('en-US')} words, ${g.truth.events.toLocaleString('en-US')} events), ftrace.meta, truth.json${log ? `, ${log}` : ''}`,
+          text: () => `wrote ${bin} (${thousands(words)} words, ${thousands(g.truth.events)} events), ftrace.meta, truth.json${log ? `, ${log}` : ''}`,
         };
       }),
     );

@@ -3,6 +3,7 @@ import { indexInput } from '../../index/bundle-cache.js';
 import { readerById } from '../../formats/registry.js';
 import { Bundle } from '../../model/bundle.js';
 import { addInputOptions, diagnosticsText, indexContext, type CommandResult, type InputOptions } from '../context.js';
+import { thousands } from '../../util/thousands.js';
 
 export function register(program: Command, run: (f: () => CommandResult | Promise<CommandResult>) => void): void {
   addInputOptions(program.command('index').argument('<input>', 'trace, dump or log to index').description('decode the input and build its on-disk index (a bundle)'))
@@ -35,7 +36,7 @@ export function register(program: Command, run: (f: () => CommandResult | Promis
           text: () =>
             [
               `${r.built ? 'indexed' : 'up to date'}: ${input} → ${r.dir} (${reader.title}, ${(ms / 1000).toFixed(2)} s)`,
-              ...streams.map((s) => `  ${s.id}: ${s.label}: ${s.events.toLocaleString('en-US')} events`),
+              ...streams.map((s) => `  ${s.id}: ${s.label}: ${thousands(s.events)} events`),
               ...diagnosticsText(r.manifest.diagnostics),
             ].join('\n'),
         };

@@ -28,12 +28,13 @@ import {
 import type { CommandResult } from '../context.js';
 import { addSelectOptions, selectRuns, type SelectOptions } from './parity.js';
 import { addStoreOption, intOption, withStore } from './runs.js';
+import { thousands } from '../../util/thousands.js';
 
 type Runner = (f: () => CommandResult | Promise<CommandResult>) => void;
 
 const md = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 const code = (s: string) => `\`${s.replace(/`/g, "'")}\``;
-const n = (v: number) => v.toLocaleString('en-US');
+const n = thousands;
 
 function rate(pass: number, tests: number, skip: number): string {
   const d = tests - skip;

@@ -21,6 +21,7 @@ import {
 } from '../../registry/index.js';
 import { UserError } from '../../util/errors.js';
 import { indexContext, type CommandResult } from '../context.js';
+import { thousands } from '../../util/thousands.js';
 
 type Runner = (f: () => CommandResult | Promise<CommandResult>) => void;
 
@@ -51,7 +52,7 @@ export function intOption(value: string, what: string, min = 0): number {
 }
 
 export const pct = (r: number | null): string => (r === null ? '-' : `${(r * 100).toFixed(1)}%`);
-const n = (v: number): string => v.toLocaleString('en-US');
+const n = thousands;
 
 /** `200 pass, 10 fail, 2 timeout, 1 not run` — zero counts left out. */
 export function countsText(r: Pick<StoredRun, 'pass' | 'fail' | 'skip' | 'timeout' | 'error' | 'notrun'>): string {

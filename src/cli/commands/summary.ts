@@ -2,8 +2,9 @@ import type { Command } from 'commander';
 import { openForQuery } from '../../index/bundle-cache.js';
 import type { Summary } from '../../model/source.js';
 import { addInputOptions, diagnosticsText, indexContext, type CommandResult, type InputOptions } from '../context.js';
+import { thousands } from '../../util/thousands.js';
 
-const n = (v: number) => v.toLocaleString('en-US');
+const n = thousands;
 
 const scalar = (v: unknown) => (typeof v === 'number' ? n(v) : String(v));
 
