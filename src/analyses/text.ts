@@ -52,7 +52,7 @@ export class LineText {
 
   constructor(
     readonly path: string,
-    chunkBytes = 4 << 20,
+    chunkBytes = 256 << 10,
   ) {
     this.fd = openSync(path, 'r');
     this.buf = Buffer.allocUnsafe(chunkBytes);
