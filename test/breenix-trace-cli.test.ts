@@ -9,6 +9,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { generateImage } from '../src/formats/breenix-trace/image-gen.js';
+import { PARALLEL_MIN_BYTES } from '../src/formats/console-log/index.js';
 import { assertNoStack, assertUserError, cleanup, CLI, json, jsonLines, ROOT, tmpdir, type CliResult } from './helpers.js';
 
 after(cleanup);
@@ -172,6 +173,44 @@ describe('breenix [TRACE] dumps in the shared serial captures', { skip: SKIP }, 
       assert.equal(e.ns, Number((BigInt(ticks) * 1000000000n) / BigInt(hz)));
       assert.equal(e.freq_hz, hz);
     }
+  });
+
+  test('past the two-thread threshold, the second thread converts with the frequency the first half saw', async () => {
+    const f = files.find((x) => /^\[TRACE\] Timestamp frequency: \d+ Hz\r?$/m.test(readFileSync(join(SAMPLES, x), 'latin1')));
+    assert.ok(f, 'a capture with a [TRACE] Timestamp frequency line');
+    const text = readFileSync(join(SAMPLES, f), 'latin1');
+    const hz = Number(/^\[TRACE\] Timestamp frequency: (\d+) Hz/m.exec(text)?.[1]);
+    // The capture once, then copies without any frequency line up to 1.3 × the threshold: the second half names none.
+    const bare = text.split('\n').filter((l) => !/Timestamp frequency|Timer frequency/.test(l)).join('\n');
+    const copies = Math.ceil((PARALLEL_MIN_BYTES * 1.3) / bare.length);
+    const dir = tmpdir();
+    const path = join(dir, 'big.log');
+    writeFileSync(path, text + bare.repeat(copies), 'latin1');
+    const s = await summaryOf(path, join(dir, 'big'));
+    const bt = s.breenix_trace as Trace & { events: number };
+    assert.equal(bt.frequency_hz, hz);
+    assert.equal(bt.ts_unit, 's');
+    assert.ok(!((s.notes as { code: string }[] | undefined) ?? []).some((n) => n.code === 'TRACE_TS_MIXED'), JSON.stringify(s.notes));
+    // The last trace events (second thread, no frequency line in its half) are in seconds, and so is the time span.
+    const n = (s.types as Record<string, number>).TRACE_EVENT;
+    const evs = await filterOf(path, join(dir, 'big'), 'TRACE_EVENT', ['--from', String(s.events as number - 3000)]);
+    assert.ok(evs.length > 100);
+    let maxTicks = 0;
+    for (const line of text.split('\n')) {
+      const m = / ts=(\d+) type=/.exec(line);
+      if (m && line.startsWith('[TRACE] CPU')) maxTicks = Math.max(maxTicks, Number(m[1]));
+    }
+    for (const e of evs) {
+      const ticks = Number(/ ts=(\d+) /.exec(e.text as string)?.[1]);
+      assert.equal(e.ts, ticks / hz, `event ${e.index as number}`);
+    }
+    assert.ok(n > 0 && ((s.time as { last: number }).last) <= maxTicks / hz, `time.last ${JSON.stringify(s.time)} is in seconds`);
+    // Every ring dump is read whole by one thread: the same rings, parsed the same, as in the capture alone.
+    const one = (await summaryOf(join(SAMPLES, f), join(dir, 'one'))).breenix_trace as { rings: { cpu: number; parsed: number; slot_gaps: number }[] };
+    const rings = (bt as unknown as { rings: { cpu: number; parsed: number; slot_gaps: number }[] }).rings;
+    assert.equal(rings.length, one.rings.length * (copies + 1));
+    const key = (r: { cpu: number; parsed: number; slot_gaps: number }) => `${r.cpu}/${r.parsed}/${r.slot_gaps}`;
+    assert.deepEqual(rings.map(key), Array.from({ length: copies + 1 }, () => one.rings.map(key)).flat());
   });
 
   test('an interleaved line is a TRACE_GARBLED event, never a bogus TRACE_EVENT', async () => {

@@ -1,3 +1,4 @@
+import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { MemoryColumns, type Bundle, type Column, type ColumnInfo, type ColumnSink, type SegmentInfo } from './bundle.js';
 import type { Diagnostic } from './diagnostics.js';
@@ -356,6 +357,63 @@ export function finishTable(
   const summary: Summary = { format: meta.format, source: meta.label, events, ...c, warnings: meta.warnings, ...meta.extra };
   const info: TableInfo = { id: prefix.replace(/\.$/, ''), label: meta.label, events, typeNames: [...meta.typeNames], subNames, tsUnit: meta.tsUnit, summary, dense };
   return { info, segmented, columns: { [`${prefix}postings`]: post, [`${prefix}postings.start`]: start } };
+}
+
+/**
+ * Divides the ts of the first `count` events of `type` in a piece already
+ * written to `dir` by `divisor`, and updates the piece's time span. For a
+ * thread that started mid-log and stored those times in a provisional unit
+ * (Breenix ticks before the part's own frequency line, when an earlier part
+ * had one). Reads and rewrites the piece's ts column a block at a time.
+ */
+export function rescaleLeadingTs(dir: string, piece: TablePiece, prefix: string, type: number, count: number, divisor: number): TablePiece {
+  const typeCol = piece.columns[`${prefix}type`];
+  const tsCol = piece.columns[`${prefix}ts`];
+  if (count <= 0 || !typeCol || !tsCol || tsCol.dtype !== 'f64' || typeCol.segment.file === null) return piece;
+  const n = tsCol.segment.length;
+  // A fill segment gets the file name its writer would have used (`t0.ts.1.col` beside `t0.type.1.col`).
+  const tsFile = tsCol.segment.file ?? `${prefix}ts${typeCol.segment.file.slice(`${prefix}type`.length)}`;
+  const tsPath = join(dir, tsFile);
+  if (tsCol.segment.file === null) {
+    // A constant column becomes a file: the fixed rows no longer share its value.
+    const fill = tsCol.segment.fill ?? NaN;
+    const fd = openSync(tsPath, 'w');
+    const block = new Float64Array(BLOCK).fill(fill);
+    for (let done = 0; done < n; done += BLOCK) writeSync(fd, new Uint8Array(block.buffer, 0, Math.min(BLOCK, n - done) * 8));
+    closeSync(fd);
+  }
+  const types = openSync(join(dir, typeCol.segment.file), 'r');
+  const ts = openSync(tsPath, 'r+');
+  const t = new Uint8Array(BLOCK);
+  const v = new Float64Array(BLOCK);
+  const vBytes = new Uint8Array(v.buffer);
+  let left = count;
+  let first = Infinity;
+  let last = -Infinity;
+  try {
+    for (let at = 0; at < n; at += BLOCK) {
+      const k = Math.min(BLOCK, n - at);
+      readSync(ts, vBytes, 0, k * 8, at * 8);
+      if (left > 0) {
+        readSync(types, t, 0, k, at);
+        for (let i = 0; i < k && left > 0; i++) {
+          if (t[i] !== type) continue;
+          v[i] /= divisor;
+          left--;
+        }
+        writeSync(ts, vBytes, 0, k * 8, at * 8);
+      }
+      for (let i = 0; i < k; i++) {
+        const x = v[i];
+        if (x < first) first = x;
+        if (x > last) last = x;
+      }
+    }
+  } finally {
+    closeSync(types);
+    closeSync(ts);
+  }
+  return { ...piece, tsFirst: first, tsLast: last, columns: { ...piece.columns, [`${prefix}ts`]: { dtype: 'f64', segment: { file: tsFile, length: n } } } };
 }
 
 /** Reads a u8 segment of a column being built, a megabyte at a time. */

@@ -130,4 +130,19 @@ export interface LineFamily {
    * (one state per part of the log; undefined where a part had nothing).
    */
   summarize?(states: unknown[]): Record<string, unknown>;
+  /**
+   * What a part learned that the parts after it needed (a Breenix counter
+   * frequency): the states as one pass would have left them, and the
+   * timestamps to fix — per part, its first `count` events of family type
+   * `type` get ts / `divisor`.
+   */
+  carry?(states: unknown[]): { states: unknown[]; fixes: TsFix[] };
+}
+
+/** See LineFamily.carry. */
+export interface TsFix {
+  part: number;
+  type: number;
+  count: number;
+  divisor: number;
 }

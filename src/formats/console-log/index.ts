@@ -1,10 +1,10 @@
 import type { FieldValue } from '../../model/event.js';
-import { EventTableBuilder, newScratch, tableReader, type RowDecoder, type RowScratch, type TablePiece } from '../../model/event-table.js';
+import { EventTableBuilder, newScratch, rescaleLeadingTs, tableReader, type RowDecoder, type RowScratch, type TablePiece } from '../../model/event-table.js';
 import { ColumnWriter } from '../../model/bundle.js';
 import type { FormatReader } from '../../model/format.js';
 import { statSync } from 'node:fs';
 import { forEachLine, MAX_LINE_BYTES } from '../../util/lines.js';
-import { lineStartAfter } from '../../util/file-source.js';
+import { FileSource, lineStartAfter } from '../../util/file-source.js';
 import { startWorker } from '../../util/worker.js';
 import { DiagnosticLog, type Diagnostic } from '../../model/diagnostics.js';
 import { HEAD_BYTES, LineView, type LineFamily, type LineMatcher } from './family.js';
@@ -116,6 +116,39 @@ export interface RangeResult {
 }
 
 const DUMP_START = '=== BINARY TRANSFER START';
+
+/** Line starts that belong to a Breenix dump (ring, counters, providers, summary, panic dump). */
+const DUMP_TAGS = ['[TRACE]', '[COUNTER]', '[PROVIDER]', '[SUMMARY]', '======'].map((t) => Buffer.from(t, 'latin1'));
+/** Non-dump lines in a row that make a safe place to split the work. */
+const QUIET_LINES = 8;
+/** How far past the middle a split point is looked for before taking the middle as it is. */
+const QUIET_SEARCH_BYTES = 16 << 20;
+
+/**
+ * Where the second thread starts: the first line start after `pos` that
+ * follows QUIET_LINES lines outside any dump, so a ring dump (whose header
+ * gives the CPU, slots and counts of the event lines after it) is read by
+ * one thread whole. The middle itself when no such place is near.
+ */
+function splitPoint(path: string, pos: number): number {
+  const start = lineStartAfter(path, pos);
+  const src = new FileSource(path);
+  try {
+    const buf = src.read(start, Math.min(QUIET_SEARCH_BYTES, src.size - start));
+    let quiet = 0;
+    for (let s = 0; s < buf.length; ) {
+      const nl = buf.indexOf(10, s);
+      if (nl < 0) break;
+      const head = buf.subarray(s, Math.min(nl, s + 24));
+      quiet = DUMP_TAGS.some((t) => head.includes(t)) ? 0 : quiet + 1;
+      s = nl + 1;
+      if (quiet >= QUIET_LINES) return start + s;
+    }
+    return start;
+  } finally {
+    src.close();
+  }
+}
 const TRACE_CPU = '[TRACE] CPU';
 
 /**
@@ -210,7 +243,7 @@ export const consoleLog: FormatReader = tableReader({
     if (size < PARALLEL_MIN_BYTES) parts.push(scanRange(path, ctx.name, 0, size, ctx.dir, 0, ctx.progress));
     else {
       // Two cores: a worker takes the second half (from a line start) while this thread does the first.
-      const mid = lineStartAfter(path, Math.floor(size / 2));
+      const mid = splitPoint(path, Math.floor(size / 2));
       const pending = startWorker(new URL('./worker.js', import.meta.url), { path, name: ctx.name, start: mid, end: size, dir: ctx.dir });
       parts.push(scanRange(path, ctx.name, 0, mid, ctx.dir, 0, ctx.progress));
       parts.push(pending.wait() as RangeResult);
@@ -232,14 +265,21 @@ export const consoleLog: FormatReader = tableReader({
     }
     stats.lines = lineBase;
     const extras: Record<string, unknown> = {};
+    const pieces = parts.map((r) => r.piece);
     FAMILIES.forEach((f, k) => {
-      if (f.summarize) Object.assign(extras, f.summarize(parts.map((r) => r.states[k])));
+      let states = parts.map((r) => r.states[k]);
+      if (f.carry && parts.length > 1) {
+        const c = f.carry(states);
+        states = c.states;
+        for (const x of c.fixes) pieces[x.part] = rescaleLeadingTs(ctx.dir, pieces[x.part], 't0.', FAMILY_BASE[k] + x.type, x.count, x.divisor);
+      }
+      if (f.summarize) Object.assign(extras, f.summarize(states));
     });
     if (stats.events === 0) {
       ctx.diagnostics.add({ code: 'NO_EVENTS', severity: 'error', file: ctx.name, line: 1, message: stats.lines === 0 ? 'file is empty' : 'no non-blank line in this log' });
     }
     return {
-      pieces: parts.map((r) => r.piece),
+      pieces,
       lineBases,
       extra: {
         lines: stats.lines,

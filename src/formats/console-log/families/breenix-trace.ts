@@ -2,7 +2,7 @@ import type { FieldValue } from '../../../model/event.js';
 import type { RowScratch } from '../../../model/event-table.js';
 import { BREENIX_UNKNOWN_LABEL, BREENIX_UNKNOWN_NAME, breenixCategory, breenixEventName, breenixEventType, breenixEventTypes, breenixPackedNames, breenixTypeHex } from '../../../model/breenix-names.js';
 import { asciiBytes, bytesAt } from '../../../util/bytes.js';
-import { LineView, type DecodedRow, type LineFamily, type LineMatcher } from '../family.js';
+import { LineView, type DecodedRow, type LineFamily, type LineMatcher, type TsFix } from '../family.js';
 
 /*
  * Breenix trace dumps on the serial console (breenix.md §1.7): `[TRACE]` ring
@@ -595,6 +595,32 @@ function createMatcher(): LineMatcher {
   return matcher;
 }
 
+/**
+ * A part that started after a frequency line stored its events up to its own
+ * first one in ticks (eventsInTicks of them): one pass would have used the
+ * earlier part's frequency.
+ */
+function carry(states: unknown[]): { states: unknown[]; fixes: TsFix[] } {
+  const fixes: TsFix[] = [];
+  let freq: number | null = null;
+  let source: string | null = null;
+  const out = states.map((st, part) => {
+    const s = st as TraceState | undefined | null;
+    if (!s) return st;
+    let next = s;
+    if (freq !== null && s.eventsInTicks > 0) {
+      fixes.push({ part, type: T_EVENT, count: s.eventsInTicks, divisor: freq });
+      next = { ...s, eventsInTicks: 0, freq: s.freq ?? freq, freqSource: s.freqSource ?? source };
+    }
+    if (next.freq !== null) {
+      freq = next.freq;
+      source = next.freqSource;
+    }
+    return next;
+  });
+  return { states: out, fixes };
+}
+
 /** Merges the states of the passes over consecutive parts of one log into the summary extras. */
 function summarize(states: unknown[]): Record<string, unknown> {
   const parts = states.filter((s): s is TraceState => s !== undefined && s !== null);
@@ -750,6 +776,7 @@ export const breenixTrace: LineFamily = {
   types: TYPES,
   create: createMatcher,
   summarize,
+  carry,
   fields(line, type, row): Record<string, FieldValue> {
     if (type === T_EVENT) {
       const s = newEventScan();
