@@ -459,6 +459,18 @@ export interface RowDecoder {
  * Queries over an event table: every query reads only the column elements
  * and raw bytes of the events it returns.
  */
+/** Picked events closer than this many indexes are read together (one read per column). */
+const PICK_SPAN = 4096;
+/** …and their lines in one read of at most this many bytes. */
+const PICK_BYTES = 1 << 20;
+
+/** The line at `at` in `buf`, without its newline or CR; null when it runs past the buffer. */
+function lineIn(buf: Buffer, at: number): Buffer | null {
+  const end = buf.indexOf(10, at);
+  if (end < 0) return null;
+  return buf.subarray(at, end > at && buf[end - 1] === 13 ? end - 1 : end);
+}
+
 export class TableSource implements EventSource {
   readonly count: number;
   readonly typeNames: readonly string[];
@@ -482,6 +494,30 @@ export class TableSource implements EventSource {
   }
 
   private rows(from: number, n: number): EventRecord[] {
+    return this.rowsIn(from, n, null);
+  }
+
+  /**
+   * Events `picked` (ascending indexes), decoded from as few reads as their
+   * spread allows: the columns over a run of close indexes in one read each,
+   * and for one-line events the run's bytes in one file read.
+   */
+  private rowsAt(picked: readonly number[]): EventRecord[] {
+    const out: EventRecord[] = [];
+    for (let a = 0; a < picked.length; ) {
+      let z = a + 1;
+      while (z < picked.length && picked[z] - picked[a] < PICK_SPAN) z++;
+      const from = picked[a];
+      const keep = new Uint8Array(picked[z - 1] - from + 1);
+      for (let k = a; k < z; k++) keep[picked[k] - from] = 1;
+      out.push(...this.rowsIn(from, keep.length, keep));
+      a = z;
+    }
+    return out;
+  }
+
+  /** Events [from, from+n), or only those with keep[k] set. */
+  private rowsIn(from: number, n: number, keep: Uint8Array | null): EventRecord[] {
     const b = this.bundle;
     const p = this.p;
     const line = b.slice<Uint32Array>(`${p}line`, from, n);
@@ -492,13 +528,24 @@ export class TableSource implements EventSource {
     const cpu = b.has(`${p}cpu`) ? b.slice<Int16Array>(`${p}cpu`, from, n) : new Int16Array(n).fill(-1);
     const sub = b.has(`${p}sub`) ? b.slice<Uint32Array>(`${p}sub`, from, n) : new Uint32Array(n);
     const aux = b.has(`${p}aux`) ? b.slice<Float64Array>(`${p}aux`, from, n) : new Float64Array(n).fill(NaN);
+    // One-line events of a short run: their bytes in one read, each line found in it.
+    let span: Buffer | null = null;
+    let spanStart = 0;
+    if (!len && keep && line.length > 1) {
+      spanStart = off[0];
+      const bytes = off[line.length - 1] - spanStart + 4096;
+      if (bytes <= PICK_BYTES) span = this.file.read(spanStart, bytes);
+    }
     const out: EventRecord[] = [];
-    for (let k = 0; k < line.length; k++) out.push(this.record(from + k, line[k], off[k], len ? len[k] : -1, type[k], ts[k], cpu[k], sub[k], aux[k]));
+    for (let k = 0; k < line.length; k++) {
+      if (keep && !keep[k]) continue;
+      const raw = len ? this.file.read(off[k], len[k]) : span ? lineIn(span, off[k] - spanStart) : null;
+      out.push(this.record(from + k, line[k], off[k], raw ?? this.lineAt(off[k]), type[k], ts[k], cpu[k], sub[k], aux[k]));
+    }
     return out;
   }
 
-  private record(index: number, line: number, off: number, len: number, type: number, ts: number, cpu: number, subId: number, aux: number): EventRecord {
-    const raw = len >= 0 ? this.file.read(off, len) : this.lineAt(off);
+  private record(index: number, line: number, off: number, raw: Buffer, type: number, ts: number, cpu: number, subId: number, aux: number): EventRecord {
     const sub = this.info.subNames[subId] ?? '';
     const d = this.decoder.decode(raw, type, { line, ts, cpu, sub, aux });
     const e: EventRecord = { index, type: this.info.typeNames[type], fields: d.fields, text: d.text };
@@ -549,10 +596,11 @@ export class TableSource implements EventSource {
       const BATCH = 1 << 14;
       for (let at = Math.max(0, from); at < this.count && left > 0; at += BATCH) {
         const types = this.bundle.slice<Uint8Array>(`${this.p}type`, at, BATCH);
-        for (let k = 0; k < types.length; k++) {
-          if (types[k] !== t) continue;
-          if (visit(this.rows(at + k, 1)[0]) === false) return;
-          if (--left <= 0) return;
+        const hits: number[] = [];
+        for (let k = 0; k < types.length && hits.length < left; k++) if (types[k] === t) hits.push(at + k);
+        for (const e of this.rowsAt(hits)) {
+          if (visit(e) === false) return;
+          left--;
         }
       }
       return;
@@ -569,8 +617,8 @@ export class TableSource implements EventSource {
     const end = start[1];
     for (let p = lo; p < end && left > 0; p += 1024) {
       const idx = this.bundle.slice<Uint32Array>(`${this.p}postings`, p, Math.min(1024, end - p, left));
-      for (const i of idx) {
-        if (visit(this.rows(i, 1)[0]) === false) return;
+      for (const e of this.rowsAt([...idx])) {
+        if (visit(e) === false) return;
         if (--left <= 0) return;
       }
     }
