@@ -5,13 +5,13 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { after, describe, test } from 'node:test';
 import { consoleLog, dumpLines, generateTii, metaJson, type TiiGenerated } from '../src/gen/tii-generator.js';
 import { DEFAULT_TII_SPEC } from '../src/formats/tii-ftrace/index.js';
 import type { TiiSpecInput } from '../src/formats/tii-ftrace/spec.js';
 import {
-  assertNoStack, assertUserError, cleanup, core, eventsWithin, json, jsonLines, referenceDecode, runCliAsync,
+  assertNoStack, assertUserError, cleanup, core, ROOT, eventsWithin, json, jsonLines, referenceDecode, runCliAsync,
   tmpdir, truthCounts, truthEvent, truthOfType, writeStream, type CliResult,
 } from './helpers.js';
 
@@ -234,6 +234,21 @@ describe('tii CLI: console logs decode to the same events as the raw stream', ()
     assert.ok(out.includes(`${log}:${noiseLine}: dump 4: expected base64 data`), out);
     const j = json(ok(await runCliAsync(['index', log, '--json']), 'index --json').stdout);
     assert.deepEqual((j.streams as { events: number }[]).map((s) => s.events), [A.truth.events, B.truth.events, C.truth.events]);
+  });
+
+  test('a dump far past the head of a long boot log (mark behind another CPU\'s junk) is found while indexing', async () => {
+    const boot = gunzipSync(readFileSync(join(ROOT, 'test', 'fixtures', 'linux', 'x86_64-boot.log.gz'))).toString('latin1').split('\n');
+    const dump = dumpLines(B.words, B.dictionary, { version: 2 }).map((l) => (l.includes('BINARY TRANSFER START') ? `T2${l}` : l));
+    const deep = join(d, 'deep.log');
+    writeFileSync(deep, [...boot, ...boot, ...dump, ...boot.slice(0, 20)].join('\n'));
+    assert.ok(readFileSync(deep).indexOf('BINARY TRANSFER START') > 16 << 10, 'the dump starts far past the 4 KiB head');
+    const j = json(ok(await runCliAsync(['index', deep, '--json']), 'index deep').stdout);
+    assert.equal(j.format, 'tii-console');
+    assert.deepEqual((j.streams as { events: number }[]).map((x) => x.events), [B.truth.events]);
+    // The same lines without the dump stay a console log.
+    const plain = join(d, 'plain.log');
+    writeFileSync(plain, [...boot, ...boot].join('\n'));
+    assert.equal(json(ok(await runCliAsync(['index', plain, '--json']), 'index plain').stdout).format, 'console-log');
   });
 
   for (const [n, g, v] of [[1, A, 1], [3, B, 2], [4, C, 3]] as const) {

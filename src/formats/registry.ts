@@ -50,8 +50,9 @@ export async function detectFormat(path: string): Promise<FormatReader> {
       best = r;
     }
   }
-  // A dump deep inside a long console log is not in the head.
-  if (!best || best.kind === 'text' || score === 0) {
+  // Nothing claims the head: a dump further in still makes it a TII console log. (A text
+  // reader finds a dump past the head while it builds, and says so: BuildResult.better.)
+  if (!best || score === 0) {
     const tii = await import('./tii-ftrace/index.js');
     if (tii.containsDump(path)) return tii.tiiFtraceConsole;
   }

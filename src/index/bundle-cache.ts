@@ -92,7 +92,7 @@ export async function indexInput(input: string, options: IndexOptions, ctx: Inde
   const dir = resolve(options.out ?? defaultBundleDir(input));
   const existing = readManifest(dir);
   const buildOptions = buildOptionsOf(options, existing);
-  const reader = options.format
+  let reader = options.format
     ? await readerById(options.format)
     : existing && !force && existing.input.fingerprint.sample === fp.sample
       ? await readerById(existing.format)
@@ -104,39 +104,53 @@ export async function indexInput(input: string, options: IndexOptions, ctx: Inde
   if (existsSync(dir) && !isBundleDir(dir) && statSync(dir).isDirectory()) {
     throw new UserError(`${dir}: exists and is not a kscope bundle; choose another -o`);
   }
-  const diagnostics = new DiagnosticLog();
-  if (problem) diagnostics.add({ code: 'DECOMPRESS_TRUNCATED', severity: 'warning', file: input, message: problem.replace(/^[^:]*: /, '') });
   const cannotWrite = (e: unknown) => {
     const code = (e as NodeJS.ErrnoException).code;
     return new UserError(`${dir}: cannot write the bundle (${code ?? (e as Error).message}); choose a writable place with -o DIR`);
   };
-  let draft: BundleDraft;
-  try {
-    draft = new BundleDraft(dir);
-  } catch (e) {
-    throw cannotWrite(e);
-  }
-  try {
-    const result = reader.build(plain, buildOptions, { name: input, diagnostics, progress: ctx.progress, dir: draft.tmp });
-    const manifest: Omit<Manifest, 'columns'> = {
-      kscope: 'bundle',
-      version: BUNDLE_VERSION,
-      format: reader.id,
-      created: new Date().toISOString(),
-      input: { path: resolve(input), fingerprint: { ...fp, crc32: result.crc32 } },
-      options: optKey,
-      buildOptions,
-      data: result.data,
-      diagnostics: diagnostics.list(),
-    };
+  /** One build into a draft; the draft becomes the bundle unless the build names a better reader. */
+  const build = (r: FormatReader): string | null => {
+    const diagnostics = new DiagnosticLog();
+    if (problem) diagnostics.add({ code: 'DECOMPRESS_TRUNCATED', severity: 'warning', file: input, message: problem.replace(/^[^:]*: /, '') });
+    let draft: BundleDraft;
     try {
-      draft.commit(manifest, result.columns, result.segmented, result.files);
+      draft = new BundleDraft(dir);
     } catch (e) {
       throw cannotWrite(e);
     }
-  } catch (e) {
-    draft.abandon();
-    throw e;
+    try {
+      const result = r.build(plain, buildOptions, { name: input, diagnostics, progress: ctx.progress, dir: draft.tmp });
+      if (result.better && !options.format) {
+        draft.abandon();
+        return result.better;
+      }
+      const manifest: Omit<Manifest, 'columns'> = {
+        kscope: 'bundle',
+        version: BUNDLE_VERSION,
+        format: r.id,
+        created: new Date().toISOString(),
+        input: { path: resolve(input), fingerprint: { ...fp, crc32: result.crc32 } },
+        options: r.optionsKey(buildOptions, input),
+        buildOptions,
+        data: result.data,
+        diagnostics: diagnostics.list(),
+      };
+      try {
+        draft.commit(manifest, result.columns, result.segmented, result.files);
+      } catch (e) {
+        throw cannotWrite(e);
+      }
+      return null;
+    } catch (e) {
+      draft.abandon();
+      throw e;
+    }
+  };
+  const better = build(reader);
+  if (better) {
+    // Found while building (a TII dump deep in a console log): built again with the reader it names.
+    reader = await readerById(better);
+    build(reader);
   }
   const written = readManifest(dir);
   if (!written) throw new UserError(`${dir}: bundle was written but cannot be read back`);

@@ -687,7 +687,7 @@ export interface TableReaderDef {
    * input order, with the line each starts after), the format's own summary
    * fields and the time unit.
    */
-  scan(path: string, ctx: BuildContext): { pieces: TablePiece[]; lineBases?: number[]; extra: Record<string, unknown>; tsUnit: string | null };
+  scan(path: string, ctx: BuildContext): { pieces: TablePiece[]; lineBases?: number[]; extra: Record<string, unknown>; tsUnit: string | null; better?: string };
   decoder: RowDecoder;
 }
 
@@ -703,10 +703,10 @@ export function tableReader(def: TableReaderDef): FormatReader {
     detect: (head, name) => def.detect(head, name),
     optionsKey: (options, path) => def.optionsKey?.(options, path) ?? {},
     build(path, _options, ctx) {
-      const { pieces, lineBases, extra, tsUnit } = def.scan(path, ctx);
+      const { pieces, lineBases, extra, tsUnit, better } = def.scan(path, ctx);
       const meta = { label: ctx.name, typeNames: def.typeNames, tsUnit, format: def.id, warnings: ctx.diagnostics.list(), extra };
       const t = finishTable(pieces, lineBases ?? [0], ctx.dir, 't0.', meta);
-      return { data: { tables: [t.info] }, columns: t.columns, segmented: t.segmented };
+      return { data: { tables: [t.info] }, columns: t.columns, segmented: t.segmented, ...(better ? { better } : {}) };
     },
     streams(bundle) {
       return (bundle.manifest.data as { tables: TableInfo[] }).tables.map((t) => ({ id: t.id, label: t.label, events: t.events }));

@@ -25,6 +25,12 @@ export interface BuildResult {
   files?: Record<string, string>;
   /** Crc32 of the whole input when the build streamed it. */
   crc32?: number;
+  /**
+   * Id of a reader that reads this input better, learned while building
+   * (a console log holding a TII dump past its head): a build of an
+   * auto-detected input is redone with that reader.
+   */
+  better?: string;
 }
 
 /** One stream inside an indexed input (a console log may hold several dumps). */

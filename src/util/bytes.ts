@@ -11,3 +11,10 @@ export function bytesAt(buf: Uint8Array, p: number, e: number, want: Uint8Array)
   for (let k = 0; k < want.length; k++) if (buf[p + k] !== want[k]) return false;
   return true;
 }
+
+/** True when buf[p, e) holds `want` anywhere. */
+export function bytesIn(buf: Uint8Array, p: number, e: number, want: Uint8Array): boolean {
+  const first = want[0];
+  for (let i = p; i + want.length <= e; i++) if (buf[i] === first && bytesAt(buf, i, e, want)) return true;
+  return false;
+}

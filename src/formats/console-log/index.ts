@@ -6,6 +6,7 @@ import { statSync } from 'node:fs';
 import { forEachLine, MAX_LINE_BYTES } from '../../util/lines.js';
 import { FileSource, lineStartAfter } from '../../util/file-source.js';
 import { startWorker } from '../../util/worker.js';
+import { asciiBytes, bytesIn } from '../../util/bytes.js';
 import { DiagnosticLog, type Diagnostic } from '../../model/diagnostics.js';
 import { HEAD_BYTES, LineView, type LineFamily, type LineMatcher } from './family.js';
 import { breenixLog } from './families/breenix-log.js';
@@ -115,7 +116,8 @@ export interface RangeResult {
   states: unknown[];
 }
 
-const DUMP_START = '=== BINARY TRANSFER START';
+/** A TII dump's first line (a line no family claims). */
+const DUMP_START = asciiBytes('=== BINARY TRANSFER START ===');
 
 /** Line starts that belong to a Breenix dump (ring, counters, providers, summary, panic dump). */
 const DUMP_TAGS = ['[TRACE]', '[COUNTER]', '[PROVIDER]', '[SUMMARY]', '======'].map((t) => Buffer.from(t, 'latin1'));
@@ -200,7 +202,8 @@ export function scanRange(path: string, name: string, start: number, end: number
       }
       let t = classify(view, row);
       if (t === 0) {
-        if (view.startsWith(DUMP_START)) dumps++;
+        // The mark opens its line, maybe behind spaces or another CPU's junk.
+        if (bytesIn(view.buf, view.s, Math.min(view.e, view.s + JUNK_PREFIX_MAX + 8 + DUMP_START.length), DUMP_START)) dumps++;
         const k = junkPrefixEnd(view);
         if (k > 0) {
           view.set(view.buf, view.s + k, view.e);
@@ -292,6 +295,8 @@ export const consoleLog: FormatReader = tableReader({
         ...extras,
       },
       tsUnit: 's',
+      // The dump is what the user wants from such a log; detection reads only the head, so it is found here.
+      better: stats.dumps > 0 ? 'tii-console' : undefined,
     };
   },
   decoder,
