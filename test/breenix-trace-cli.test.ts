@@ -303,6 +303,25 @@ describe('breenix-trace reader through the CLI: images and /proc/trace', () => {
     assert.deepEqual(all.map((e) => e.offset), g.events.map((t) => t.offset));
   });
 
+  test('an image whose CPU 0 ring is (nearly) empty is still detected, by its whole rings', async () => {
+    const dir = tmpdir();
+    for (const w0 of [0, 2]) {
+      const g = generateImage({ seed: 21 + w0, rings: [{ writeIdx: w0 }, { writeIdx: 600 }, { writeIdx: 3000 }, { writeIdx: 9 }] });
+      // `.bin` is also what a TII ftrace stream is called: only the ring structure can tell them apart.
+      const path = join(dir, `mem-${w0}.bin`);
+      writeFileSync(path, g.image);
+      const s = await summaryOf(path, join(dir, `b${w0}`));
+      assert.equal(s.format, 'breenix-trace', `CPU 0 ring with ${w0} events`);
+      assert.equal(s.events, g.events.length);
+    }
+    // Random bytes of the same size are not taken for an image.
+    let seed = 5;
+    const noise = Buffer.alloc(4 * 16448, 0).map(() => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) >>> 16);
+    const np = join(dir, 'noise.bin');
+    writeFileSync(np, noise);
+    assert.notEqual((await summaryOf(np, join(dir, 'n'))).format, 'breenix-trace');
+  });
+
   test('a truncated image: complete rings kept, the cut located by byte offset', async () => {
     const g = generateImage({ seed: 12, rings: [{ writeIdx: 30 }, { writeIdx: 40 }, { writeIdx: 50 }] });
     const dir = tmpdir();

@@ -28,9 +28,10 @@ export async function allReaders(): Promise<FormatReader[]> {
   return Promise.all(READER_IDS.map((id) => LOADERS[id]()));
 }
 
-const HEAD = 4096;
+/** Bytes of a file its readers' detect() see: enough for whole Breenix rings (16448 bytes each) and their trailers. */
+const HEAD = 64 << 10;
 
-/** Picks the reader for a file from its first 4 KiB (file name breaks ties), or names what was expected. */
+/** Picks the reader for a file from its first 64 KiB (file name breaks ties), or names what was expected. */
 export async function detectFormat(path: string): Promise<FormatReader> {
   const src = new FileSource(path);
   let head: Buffer;

@@ -34,13 +34,57 @@ function u64(buf: Buffer, at: number): number {
 }
 
 /**
- * How sure we are that `head` starts a `TRACE_BUFFERS` image, from ring 0's
- * first slots alone (detection reads 4 KiB; the ring trailer is at 16 KiB):
- * every slot is empty (all zero) or an event of CPU 0 with a timestamp below
- * 2^56, and most events have a known provider byte.
+ * Ring `r` of `head` read as a TraceCpuBuffer: null when it cannot be one
+ * (an implausible trailer, or a slot that is neither empty nor an event
+ * with a timestamp below 2^56 and a CPU byte below 16), else its events and
+ * how many of them have a known provider byte.
+ */
+function ringFit(head: Buffer, r: number): { events: number; known: number } | null {
+  const base = r * RING_STRIDE;
+  const w = u64(head, base + WRITE_IDX_OFFSET);
+  if (w >= PLAUSIBLE_WRITE_IDX || u64(head, base + READ_IDX_OFFSET) > w || u64(head, base + DROPPED_OFFSET) > w) return null;
+  let events = 0;
+  let known = 0;
+  for (let k = 0; k < RING_SLOTS; k++) {
+    const at = base + k * EVENT_BYTES;
+    const lo = head.readUInt32LE(at);
+    const hi = head.readUInt32LE(at + 4);
+    if (lo === 0 && hi === 0) {
+      for (let b = at + 8; b < at + 16; b++) if (head[b] !== 0) return null;
+      continue;
+    }
+    if (hi >>> 24 !== 0 || head[at + 10] >= MAX_CPUS) return null;
+    events++;
+    if (PROVIDER_BYTES.has(head[at + 9])) known++;
+  }
+  return { events, known };
+}
+
+/**
+ * How sure we are that `head` starts a `TRACE_BUFFERS` image. With whole
+ * rings in the head, each must fit (ringFit: slots and write_idx/read_idx/
+ * dropped trailer), which tells an image whose CPU 0 ring is nearly empty
+ * from other binary data. Else from ring 0's first slots: every slot empty
+ * or an event of CPU 0 with a timestamp below 2^56, and most events with a
+ * known provider byte.
  */
 export function imageScore(head: Buffer, name: string): number {
   if (head.length < 64) return 0;
+  const named = /trace[_-]?buffers|breenix/i.test(name);
+  const rings = Math.min(MAX_CPUS, Math.floor(head.length / RING_STRIDE));
+  if (rings > 0) {
+    let events = 0;
+    let known = 0;
+    for (let r = 0; r < rings; r++) {
+      const fit = ringFit(head, r);
+      if (!fit) return 0;
+      events += fit.events;
+      known += fit.known;
+    }
+    if (events > 0 && known * 4 >= events * 3) return 0.95;
+    if (events > 0) return named ? 0.95 : 0.5;
+    return named ? 0.95 : 0.05;
+  }
   const n = Math.floor(head.length / EVENT_BYTES);
   let events = 0;
   let known = 0;
@@ -57,7 +101,6 @@ export function imageScore(head: Buffer, name: string): number {
     events++;
     if (PROVIDER_BYTES.has(head[at + 9])) known++;
   }
-  const named = /trace[_-]?buffers|breenix/i.test(name);
   // A newer kernel may add providers: most ids, not all, must be known ones.
   if (events >= 4 && known * 4 >= events * 3) return 0.95;
   if (events >= 4) return named ? 0.95 : 0.5;
