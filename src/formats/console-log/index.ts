@@ -15,7 +15,7 @@ import { printk } from './families/printk.js';
 import { sel4 } from './families/sel4.js';
 
 /** Families in the order they are tried; the first match wins, LINE is the fallback. */
-export const FAMILIES: readonly LineFamily[] = [printk, breenixTrace, breenixLog, sel4];
+export const FAMILIES: readonly LineFamily[] = [breenixTrace, printk, breenixLog, sel4];
 
 /** Global type table: LINE, then every family's types. */
 const TYPE_NAMES: string[] = ['LINE'];

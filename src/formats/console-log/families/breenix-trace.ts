@@ -243,9 +243,8 @@ export function garbledReason(v: LineView, s: EventScan): string | null {
   }
   const known = knownBytes(s.id);
   if (!known) return null;
-  const name = breenixEventType(s.id)?.name;
   if (!rangeIs(v, s.nameStart, s.nameEnd, known.name)) {
-    return hasInserted(v, s.nameStart, s.nameEnd, known.name) ? `name is ${name} with characters inserted` : null;
+    return hasInserted(v, s.nameStart, s.nameEnd, known.name) ? `name is ${breenixEventType(s.id)?.name} with characters inserted` : null;
   }
   if (known.label && !rangeIs(v, s.labelStart, s.labelEnd, known.label) && hasInserted(v, s.labelStart, s.labelEnd, known.label)) {
     return `label is ${breenixEventType(s.id)?.label} with characters inserted`;
