@@ -25,6 +25,32 @@ test('LineText reads lines forward like util/lines, at any chunk size', () => {
   }
 });
 
+test('LineText jumps to a line by its byte offset, forward over any distance and chunk edge, and back', () => {
+  const lines = Array.from({ length: 400 }, (_, i) => `line ${i + 1} ${'x'.repeat((i * 37) % 90)}`);
+  const p = writeScratch('jump.txt', `${lines.join('\r\n')}\r\n`);
+  const offsets: number[] = [];
+  let at = 0;
+  for (const l of lines) {
+    offsets.push(at);
+    at += l.length + 2;
+  }
+  // Every 1st, 2nd, 5th… line: a scan that skips trace dumps asks for lines like these.
+  for (const chunk of [7, 64, 256, 4096]) {
+    for (const step of [1, 2, 5, 33]) {
+      const t = new LineText(p, chunk);
+      for (let n = 1; n <= lines.length; n += step) {
+        assert.ok(t.seek(n, offsets[n - 1]), `chunk ${chunk} step ${step} line ${n}`);
+        assert.equal(t.text(), lines[n - 1], `chunk ${chunk} step ${step} line ${n}`);
+        assert.equal(t.line, n);
+      }
+      // Back to an earlier line, with and without its offset.
+      assert.equal(t.seek(3, offsets[2]) && t.text(), lines[2]);
+      assert.equal(t.seek(10) && t.text(), lines[9]);
+      t.close();
+    }
+  }
+});
+
 test('LineSource lists the non-blank lines with their numbers', () => {
   const p = writeScratch('lines2.txt', TEXT);
   const s = new LineSource(p, 'lines2.txt');

@@ -1,11 +1,11 @@
 // A table built in pieces (as two indexing threads do) reads back exactly like one built whole.
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Bundle, BundleDraft, BUNDLE_VERSION, ColumnWriter, readManifest, type Column } from './bundle.js';
-import { EventTableBuilder, finishTable, newScratch, TableSource, type TablePiece } from './event-table.js';
+import { EventTableBuilder, finishTable, newScratch, rescaleLeadingTs, TableSource, type TablePiece } from './event-table.js';
 
 const root = mkdtempSync(join(tmpdir(), 'kscope-table-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -127,4 +127,68 @@ test('a column holding only its default is not stored, and a piece of defaults c
   assert.equal(sub.segments?.[0].fill, 0);
   assert.ok(!readdirSync(t.dir).includes('t0.sub.0.col'));
   assert.deepEqual([...cols.slice<Uint32Array>('t0.sub', 998, 2)], [0, 0]);
+});
+
+test('rescaleLeadingTs divides the first N times of one type in a written piece, and fixes its span', () => {
+  const dir = join(root, 'rescale');
+  const draft = new BundleDraft(dir);
+  const b = new EventTableBuilder(TYPES, new ColumnWriter(draft.tmp, 1));
+  fill(b, 150_000, 9, 1, 0, ['']);
+  const piece = b.finish();
+  // What the piece holds, read straight from its files.
+  const read = (name: string, Ctor: Float64ArrayConstructor | Uint8ArrayConstructor) => {
+    const seg = piece.columns[`t0.${name}`].segment;
+    const bytes = readFileSync(join(draft.tmp, seg.file as string));
+    return new Ctor(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  };
+  const type = read('type', Uint8Array) as Uint8Array;
+  const ts0 = Float64Array.from(read('ts', Float64Array) as Float64Array);
+  const count = 70_000;
+  const fixed = rescaleLeadingTs(draft.tmp, piece, 't0.', 1, count, 1000);
+  const ts1 = read('ts', Float64Array) as Float64Array;
+  let seen = 0;
+  let first = Infinity;
+  let last = -Infinity;
+  for (let i = 0; i < type.length; i++) {
+    const want = type[i] === 1 && seen++ < count ? ts0[i] / 1000 : ts0[i];
+    assert.ok(Object.is(ts1[i], want), `row ${i}`);
+    if (want < first) first = want;
+    if (want > last) last = want;
+  }
+  assert.ok(seen > count, 'some COMMON rows come after the fixed ones and keep their time');
+  assert.equal(fixed.tsFirst, first);
+  assert.equal(fixed.tsLast, last);
+  draft.abandon();
+});
+
+test('filter reads picked events in runs and gives what one read per event gives, long lines included', () => {
+  // One-line events with no length column: lines of very different lengths, some longer than the read-ahead.
+  const dir = join(root, 'picked');
+  const lens = Array.from({ length: 3000 }, (_, i) => (i % 97 === 0 ? 9000 : 5 + ((i * 31) % 200)));
+  const text = lens.map((n, i) => `${String(i).padStart(5, '0')}${'y'.repeat(n)}`).join('\n') + '\n';
+  const input = join(root, 'picked.log');
+  writeFileSync(input, text);
+  const draft = new BundleDraft(dir);
+  const b = new EventTableBuilder(TYPES, new ColumnWriter(draft.tmp, 0), 't0.', { offsets: [0, text.length], lineEvents: true });
+  const row = newScratch();
+  let off = 0;
+  lens.forEach((n, i) => {
+    row.type = i % 5 === 0 ? 2 : i % 3 === 0 ? 0 : 1;
+    b.add(i + 1, off, n + 5, row);
+    off += n + 6;
+  });
+  const t = finishTable([b.finish()], [0], draft.tmp, 't0.', { label: 'picked', typeNames: TYPES, tsUnit: null, format: 'test', warnings: [], extra: {} });
+  draft.commit({ kscope: 'bundle', version: BUNDLE_VERSION, format: 'test', created: '', input: { path: input, fingerprint: { size: 0, mtimeMs: 0, sample: '' } }, options: {}, buildOptions: {}, data: {}, diagnostics: [] }, t.columns, t.segmented);
+  const raw = { decode: (r: Buffer) => ({ fields: {}, text: r.toString('latin1') }) };
+  const src = new TableSource(new Bundle(dir, readManifest(dir)!), t.info, input, raw);
+  const lines = text.split('\n');
+  for (const type of TYPES) {
+    for (const [from, limit] of [[0, -1], [1234, 40], [2999, 5]]) {
+      const got: [number, string][] = [];
+      src.filter(type, from, limit, (e) => void got.push([e.index, e.text]));
+      const want = lines.slice(0, 3000).map((l, i) => [i, l] as [number, string]).filter(([i]) => src.event(i).type === type && i >= from);
+      assert.deepEqual(got, limit < 0 ? want : want.slice(0, limit), `${type} from ${from}`);
+    }
+  }
+  src.close();
 });

@@ -369,21 +369,11 @@ export function finishTable(
 export function rescaleLeadingTs(dir: string, piece: TablePiece, prefix: string, type: number, count: number, divisor: number): TablePiece {
   const typeCol = piece.columns[`${prefix}type`];
   const tsCol = piece.columns[`${prefix}ts`];
-  if (count <= 0 || !typeCol || !tsCol || tsCol.dtype !== 'f64' || typeCol.segment.file === null) return piece;
+  // A ts segment with no file holds only the default (NaN): nothing to rescale.
+  if (count <= 0 || !typeCol || !tsCol || tsCol.dtype !== 'f64' || typeCol.segment.file === null || tsCol.segment.file === null) return piece;
   const n = tsCol.segment.length;
-  // A fill segment gets the file name its writer would have used (`t0.ts.1.col` beside `t0.type.1.col`).
-  const tsFile = tsCol.segment.file ?? `${prefix}ts${typeCol.segment.file.slice(`${prefix}type`.length)}`;
-  const tsPath = join(dir, tsFile);
-  if (tsCol.segment.file === null) {
-    // A constant column becomes a file: the fixed rows no longer share its value.
-    const fill = tsCol.segment.fill ?? NaN;
-    const fd = openSync(tsPath, 'w');
-    const block = new Float64Array(BLOCK).fill(fill);
-    for (let done = 0; done < n; done += BLOCK) writeSync(fd, new Uint8Array(block.buffer, 0, Math.min(BLOCK, n - done) * 8));
-    closeSync(fd);
-  }
   const types = openSync(join(dir, typeCol.segment.file), 'r');
-  const ts = openSync(tsPath, 'r+');
+  const ts = openSync(join(dir, tsCol.segment.file), 'r+');
   const t = new Uint8Array(BLOCK);
   const v = new Float64Array(BLOCK);
   const vBytes = new Uint8Array(v.buffer);
@@ -413,7 +403,7 @@ export function rescaleLeadingTs(dir: string, piece: TablePiece, prefix: string,
     closeSync(types);
     closeSync(ts);
   }
-  return { ...piece, tsFirst: first, tsLast: last, columns: { ...piece.columns, [`${prefix}ts`]: { dtype: 'f64', segment: { file: tsFile, length: n } } } };
+  return { ...piece, tsFirst: first, tsLast: last };
 }
 
 /** Reads a u8 segment of a column being built, a megabyte at a time. */
