@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { join } from 'node:path';
-import { ROOT, runCli, tmpdir, cleanup, json, jsonLines, assertNoStack } from './helpers.js';
+import { CLI, ROOT, runCli, tmpdir, cleanup, json, jsonLines, assertNoStack } from './helpers.js';
 import { PARALLEL_MIN_BYTES } from '../src/formats/console-log/index.js';
 
 after(cleanup);
@@ -187,4 +187,56 @@ test('bad input: missing file, directory, empty file — one line, no stack', ()
     assert.match(r.stderr, re);
     assert.equal(r.stderr.trim().split('\n').length, 1);
   }
+});
+
+test('a long listing into a pipe waits for its reader (memory stays flat), and a reader that stops early ends it quietly', async (t) => {
+  if (!existsSync('/proc/self/status')) return t.skip('needs /proc to watch the writer\'s memory');
+  const dir = tmpdir();
+  const body = gunzipSync(readFileSync(join(LINUX, 'x86_64-boot.log.gz'))).toString('latin1');
+  const path = join(dir, 'long.log');
+  writeFileSync(path, body.repeat(1200));
+  assert.equal(runCli(['index', path]).code, 0);
+  const printk = (json(runCli(['summary', path, '--json']).stdout).types as Record<string, number>).PRINTK;
+  const { spawn } = await import('node:child_process');
+  const listing = (pauseMs: number, stopEarly: boolean) =>
+    new Promise<{ code: number | null; stderr: string; lines: number; bytes: number; peakKb: number }>((resolve) => {
+      const child = spawn(process.execPath, [CLI, 'filter', path, '--type', 'PRINTK', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      let lines = 0;
+      let bytes = 0;
+      let peakKb = 0;
+      child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
+      // The reader does not read at first: a writer that does not wait would queue the whole listing in memory.
+      child.stdout!.pause();
+      const poll = setInterval(() => {
+        try {
+          const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+          if (m) peakKb = Math.max(peakKb, Number(m[1]));
+        } catch {
+          // gone already
+        }
+      }, 20);
+      setTimeout(() => {
+        clearInterval(poll);
+        if (stopEarly) child.stdout!.destroy();
+        else {
+          child.stdout!.on('data', (b: Buffer) => {
+            bytes += b.length;
+            for (const c of b) if (c === 10) lines++;
+          });
+          child.stdout!.resume();
+        }
+      }, pauseMs);
+      child.on('close', (code) => resolve({ code, stderr, lines, bytes, peakKb }));
+    });
+  const r = await listing(2500, false);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.lines, printk);
+  assert.ok(r.bytes > 80 << 20, `a listing of ${r.bytes} bytes`);
+  // Queued, ~100 MB of JSON costs the writer several times that; waiting, it keeps its working set.
+  assert.ok(r.peakKb * 1024 < 2.5 * r.bytes, `peak RSS ${r.peakKb} KiB while the reader waited, for ${r.bytes} bytes of output`);
+  // `| head -1`: the reader goes away; no error, no stack.
+  const head = await listing(300, true);
+  assert.equal(head.stderr, '');
+  assert.equal(head.code, 0);
 });

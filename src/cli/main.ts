@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { writeSync } from 'node:fs';
 import { Command } from 'commander';
 import { UserError } from '../util/errors.js';
 import type { CommandResult } from './context.js';
@@ -10,6 +11,27 @@ program
   .version('0.1.0')
   .option('--debug', 'show stack traces for internal errors')
   .showHelpAfterError('(run kscope --help for usage)');
+
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Writes to stdout and waits until it is taken: millions of records into a
+ * pipe must not pile up in memory (process.stdout queues a pipe's writes and
+ * fails with ENOBUFS past a point). A closed pipe (`| head`) ends quietly.
+ */
+function writeOut(text: string): void {
+  const b = Buffer.from(text, 'utf8');
+  for (let off = 0; off < b.length; ) {
+    try {
+      off += writeSync(1, b, off, b.length - off);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EAGAIN') Atomics.wait(pause, 0, 0, 2);
+      else if (code === 'EPIPE') process.exit(0);
+      else throw e;
+    }
+  }
+}
 
 function wantsJson(): boolean {
   return process.argv.includes('--json');
@@ -26,7 +48,7 @@ async function run(f: () => CommandResult | Promise<CommandResult>): Promise<voi
       // Records stream out in batches so a long filter neither buffers everything nor makes one write per line.
       let buf: string[] = [];
       const flush = () => {
-        if (buf.length) process.stdout.write(buf.join('\n') + '\n');
+        if (buf.length) writeOut(buf.join('\n') + '\n');
         buf = [];
       };
       r.each((value, text) => {

@@ -84,10 +84,12 @@ export interface EventScan {
   payload: number;
   /** -1 when the line has no ` flags=0x..`. */
   flags: number;
+  /** The name and label are exactly the type's known ones: the line cannot be garbled there. */
+  known: boolean;
 }
 
 export function newEventScan(): EventScan {
-  return { cpu: 0, slot: 0, ticks: 0, id: 0, nameStart: 0, nameEnd: 0, labelStart: 0, labelEnd: 0, payloadStart: 0, payloadEnd: 0, payload: 0, flags: -1 };
+  return { cpu: 0, slot: 0, ticks: 0, id: 0, nameStart: 0, nameEnd: 0, labelStart: 0, labelEnd: 0, payloadStart: 0, payloadEnd: 0, payload: 0, flags: -1, known: false };
 }
 
 function isDigit(c: number): boolean {
@@ -154,27 +156,41 @@ export function scanEventLine(v: LineView, s: EventScan): boolean {
   }
   s.id = x;
   if (p >= n || buf[p++] !== 32) return false;
-  // NAME: [A-Z0-9_]+.
-  const nameStart = p;
-  while (p < n) {
-    c = buf[p];
-    if (!((c >= 65 && c <= 90) || isDigit(c) || c === 95)) break;
-    p++;
-  }
-  if (p === nameStart || p >= n || buf[p] !== 32) return false;
-  s.nameStart = nameStart - o;
-  s.nameEnd = p - o;
-  p++;
-  // <label>=<payload>: labels hold `<<` and `|`, so the payload starts after the token's last '='.
-  const labelStart = p;
+  let labelStart: number;
   let eq = -1;
-  while (p < n) {
-    c = buf[p];
-    if (c === 32) break;
-    // Brackets and colons come from other CPUs' lines, never from a label.
-    if (c === 91 || c === 93 || c === 58) return false;
-    if (c === 61) eq = p;
+  // Most lines carry their type's own name and label: one compare, and nothing to check for garbling there.
+  const known = knownBytes(x);
+  s.known = known !== undefined && known.plain && bytesAt(buf, p, n, known.nameLabel);
+  if (s.known) {
+    const k = known as KnownType;
+    s.nameStart = p - o;
+    s.nameEnd = p + k.name.length - o;
+    labelStart = p + k.name.length + 1;
+    eq = p + k.nameLabel.length - 1;
+    p = eq + 1;
+    while (p < n && buf[p] !== 32) p++;
+  } else {
+    // NAME: [A-Z0-9_]+.
+    const nameStart = p;
+    while (p < n) {
+      c = buf[p];
+      if (!((c >= 65 && c <= 90) || isDigit(c) || c === 95)) break;
+      p++;
+    }
+    if (p === nameStart || p >= n || buf[p] !== 32) return false;
+    s.nameStart = nameStart - o;
+    s.nameEnd = p - o;
     p++;
+    // <label>=<payload>: labels hold `<<` and `|`, so the payload starts after the token's last '='.
+    labelStart = p;
+    while (p < n) {
+      c = buf[p];
+      if (c === 32) break;
+      // Brackets and colons come from other CPUs' lines, never from a label.
+      if (c === 91 || c === 93 || c === 58) return false;
+      if (c === 61) eq = p;
+      p++;
+    }
   }
   if (eq <= labelStart || eq === p - 1) return false;
   x = 0;
@@ -206,15 +222,28 @@ export function scanEventLine(v: LineView, s: EventScan): boolean {
   return true;
 }
 
-/** A known type's name and label as bytes, by id: built on the first event line of a pass. */
-let KNOWN_BYTES: ({ name: Uint8Array; label: Uint8Array | null } | undefined)[] | null = null;
+/** A known type's name and label as bytes. */
+interface KnownType {
+  name: Uint8Array;
+  label: Uint8Array | null;
+  /** `NAME label=`: what a clean line holds after `type=0x…`. */
+  nameLabel: Uint8Array;
+  /** Name and label are what the scanner's own grammar accepts (so a match reads the same either way). */
+  plain: boolean;
+}
+
+/** Known types by id: built on the first event line of a pass. */
+let KNOWN_BYTES: (KnownType | undefined)[] | null = null;
 const UNKNOWN_NAME = asciiBytes(BREENIX_UNKNOWN_NAME);
 const UNKNOWN_LABEL = asciiBytes(BREENIX_UNKNOWN_LABEL);
 
-function knownBytes(id: number): { name: Uint8Array; label: Uint8Array | null } | undefined {
+function knownBytes(id: number): KnownType | undefined {
   if (!KNOWN_BYTES) {
-    KNOWN_BYTES = new Array<{ name: Uint8Array; label: Uint8Array | null } | undefined>(1 << 16);
-    for (const t of breenixEventTypes()) KNOWN_BYTES[t.id] = { name: asciiBytes(t.name), label: t.label ? asciiBytes(t.label) : null };
+    KNOWN_BYTES = new Array<KnownType | undefined>(1 << 16);
+    for (const t of breenixEventTypes()) {
+      const plain = /^[A-Z0-9_]+$/.test(t.name) && t.name !== BREENIX_UNKNOWN_NAME && t.label !== undefined && t.label !== null && /^[^\s[\]:=]+$/.test(t.label);
+      KNOWN_BYTES[t.id] = { name: asciiBytes(t.name), label: t.label ? asciiBytes(t.label) : null, nameLabel: asciiBytes(`${t.name} ${t.label ?? ''}=`), plain };
+    }
   }
   return KNOWN_BYTES[id];
 }
@@ -580,7 +609,7 @@ function createMatcher(): LineMatcher {
     }
     pass ??= new Pass();
     if (scanEventLine(line, scan)) {
-      if (garbledReason(line, scan) !== null) return garbled(pass, 'TRACE', row);
+      if (!scan.known && garbledReason(line, scan) !== null) return garbled(pass, 'TRACE', row);
       pass.event(scan);
       row.cpu = scan.cpu;
       row.ts = pass.freq > 0 ? scan.ticks / pass.freq : scan.ticks;
