@@ -136,15 +136,21 @@ function splitPoint(path: string, pos: number): number {
   const start = lineStartAfter(path, pos);
   const src = new FileSource(path);
   try {
-    const buf = src.read(start, Math.min(QUIET_SEARCH_BYTES, src.size - start));
     let quiet = 0;
-    for (let s = 0; s < buf.length; ) {
-      const nl = buf.indexOf(10, s);
-      if (nl < 0) break;
-      const head = buf.subarray(s, Math.min(nl, s + 24));
-      quiet = DUMP_TAGS.some((t) => head.includes(t)) ? 0 : quiet + 1;
-      s = nl + 1;
-      if (quiet >= QUIET_LINES) return start + s;
+    // A window at a time: a quiet place is usually a few lines away.
+    for (let at = start; at < Math.min(src.size, start + QUIET_SEARCH_BYTES); ) {
+      const buf = src.read(at, 256 << 10);
+      let s = 0;
+      for (;;) {
+        const nl = buf.indexOf(10, s);
+        if (nl < 0) break;
+        const head = buf.subarray(s, Math.min(nl, s + 24));
+        quiet = DUMP_TAGS.some((t) => head.includes(t)) ? 0 : quiet + 1;
+        s = nl + 1;
+        if (quiet >= QUIET_LINES) return at + s;
+      }
+      if (s === 0) break;
+      at += s;
     }
     return start;
   } finally {
