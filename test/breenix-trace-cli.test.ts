@@ -7,6 +7,7 @@ import { after, describe, test } from 'node:test';
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { generateImage } from '../src/formats/breenix-trace/image-gen.js';
 import { PARALLEL_MIN_BYTES } from '../src/formats/console-log/index.js';
@@ -314,6 +315,14 @@ describe('breenix-trace reader through the CLI: images and /proc/trace', () => {
       assert.equal(s.format, 'breenix-trace', `CPU 0 ring with ${w0} events`);
       assert.equal(s.events, g.events.length);
     }
+    // A torn slot (time 0, other bytes set: a live pmemsave) in ring 1 does not hide the image.
+    const g = generateImage({ seed: 31, rings: [{ writeIdx: 40 }, { writeIdx: 600 }, { writeIdx: 3000 }, { writeIdx: 9 }] });
+    const torn = Buffer.from(g.image);
+    torn.fill(0, 16448 + 700 * 16, 16448 + 700 * 16 + 8);
+    torn[16448 + 700 * 16 + 8] = 0x01;
+    const tp = join(dir, 'torn.bin');
+    writeFileSync(tp, torn);
+    assert.equal((await summaryOf(tp, join(dir, 't'))).format, 'breenix-trace', 'an image with a torn slot');
     // Random bytes of the same size are not taken for an image.
     let seed = 5;
     const noise = Buffer.alloc(4 * 16448, 0).map(() => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) >>> 16);
@@ -339,6 +348,15 @@ describe('breenix-trace reader through the CLI: images and /proc/trace', () => {
     const path = join(dir, 'short.bin');
     writeFileSync(path, Buffer.alloc(500, 1));
     assertUserError(await runCli(['summary', path, '-o', join(dir, 'b'), '--format', 'breenix-trace']), path, /byte 0: .*less than one ring/);
+  });
+
+  test('a console log that prints /proc/trace/buffer well after its start stays a console log', async () => {
+    const dir = tmpdir();
+    // Plain text throughout (the arm64 capture has no firmware escapes), so the head reads as text.
+    const boot = gunzipSync(readFileSync(join(ROOT, 'test', 'fixtures', 'linux', 'arm64-boot.log.gz'))).toString('latin1').replace(/\r/g, '');
+    const path = join(dir, 'console.log');
+    writeFileSync(path, `${boot.slice(0, 8000)}\n# Trace buffer dump\n# Format: cpu index timestamp type name payload\n0 0 100 0x0001 CTX_SWITCH_ENTRY 5\n${boot.slice(8000)}`);
+    assert.equal((await summaryOf(path, join(dir, 'b'))).format, 'console-log');
   });
 
   test('/proc/trace/buffer: detected, rows per CPU', async () => {

@@ -236,15 +236,23 @@ describe('tii CLI: console logs decode to the same events as the raw stream', ()
     assert.deepEqual((j.streams as { events: number }[]).map((s) => s.events), [A.truth.events, B.truth.events, C.truth.events]);
   });
 
-  test('a dump far past the head of a long boot log (mark behind another CPU\'s junk) is found while indexing', async () => {
+  test('a dump far past the detection head of a long boot log (mark behind junk or a printk time) is found while indexing', async () => {
     const boot = gunzipSync(readFileSync(join(ROOT, 'test', 'fixtures', 'linux', 'x86_64-boot.log.gz'))).toString('latin1').split('\n');
-    const dump = dumpLines(B.words, B.dictionary, { version: 2 }).map((l) => (l.includes('BINARY TRANSFER START') ? `T2${l}` : l));
-    const deep = join(d, 'deep.log');
-    writeFileSync(deep, [...boot, ...boot, ...dump, ...boot.slice(0, 20)].join('\n'));
-    assert.ok(readFileSync(deep).indexOf('BINARY TRANSFER START') > 16 << 10, 'the dump starts far past the 4 KiB head');
-    const j = json(ok(await runCliAsync(['index', deep, '--json']), 'index deep').stdout);
-    assert.equal(j.format, 'tii-console');
-    assert.deepEqual((j.streams as { events: number }[]).map((x) => x.events), [B.truth.events]);
+    const filler = Array.from({ length: 4 }, () => boot).flat();
+    for (const prefix of ['T2', '[   42.123456] ']) {
+      const dump = dumpLines(B.words, B.dictionary, { version: 2 }).map((l) => (l.includes('BINARY TRANSFER START') ? `${prefix}${l}` : l));
+      const deep = join(d, `deep-${prefix.length}.log`);
+      writeFileSync(deep, [...filler, ...dump, ...boot.slice(0, 20)].join('\n'));
+      assert.ok(readFileSync(deep).indexOf('BINARY TRANSFER START') > 64 << 10, 'the dump starts past the 64 KiB detection head');
+      const j = json(ok(await runCliAsync(['index', deep, '--json']), `index deep (${prefix})`).stdout);
+      assert.equal(j.format, 'tii-console', prefix);
+      assert.deepEqual((j.streams as { events: number }[]).map((x) => x.events), [B.truth.events], prefix);
+    }
+    // The same for a capture another text reader claims by its head: an ftrace trace file.
+    const ftrace = gunzipSync(readFileSync(join(ROOT, 'test', 'fixtures', 'linux', 'x86_64-ftrace-trace.txt.gz'))).toString('latin1').split('\n');
+    const inFtrace = join(d, 'ftrace-with-dump.txt');
+    writeFileSync(inFtrace, [...ftrace, ...dumpLines(B.words, B.dictionary, { version: 2 })].join('\n'));
+    assert.equal(json(ok(await runCliAsync(['index', inFtrace, '--json']), 'index ftrace+dump').stdout).format, 'tii-console');
     // The same lines without the dump stay a console log.
     const plain = join(d, 'plain.log');
     writeFileSync(plain, [...boot, ...boot].join('\n'));

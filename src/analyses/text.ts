@@ -135,7 +135,12 @@ export class LineText {
     if (line === this.line && line > 0) return true;
     if (line < this.line) this.reset();
     if (offset >= 0 && line > this.line + 1) this.jump(line, offset);
-    while (this.line < line) if (!this.advance()) return false;
+    while (this.line < line) {
+      if (this.advance()) continue;
+      // Past the end (an index that disagrees with the file): start over rather than keep a made-up line number.
+      this.reset();
+      return false;
+    }
     return true;
   }
 

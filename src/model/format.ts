@@ -15,6 +15,15 @@ export interface BuildContext {
   progress?: (done: number, total: number) => void;
 }
 
+/**
+ * The first line of a TII dump on a serial console. Text readers watch for it
+ * in their input (one memmem per chunk) and name `tii-console` in
+ * BuildResult.better when it is there.
+ */
+export const TII_DUMP_START = '=== BINARY TRANSFER START ===';
+/** TII_DUMP_START as bytes. */
+export const TII_DUMP_START_BYTES: Uint8Array = Buffer.from(TII_DUMP_START, 'latin1');
+
 export interface BuildResult {
   /** Format-specific description stored in the manifest (streams, summaries). */
   data: unknown;

@@ -11,13 +11,16 @@ export const MAX_LINE_BYTES = 1 << 20;
  * arrives in pieces with the same line number and `piece` = 1, 2, … (0 for a
  * whole line). With `range`, only bytes [start, end) are read and line
  * numbers count from 1 at `start` (the caller picks `start` after a newline).
+ * With `find`, `found` says whether those bytes hold it anywhere (one memmem
+ * per chunk, not per line: how a reader notices another format inside).
  */
 export function forEachLine(
   path: string,
   onLine: (buf: Buffer, start: number, end: number, lineNo: number, byteOffset: number, piece: number) => void,
   chunkBytes = 4 << 20,
   range: { start: number; end: number } = { start: 0, end: Infinity },
-): { lines: number; bytes: number; longLines: number } {
+  find?: Uint8Array,
+): { lines: number; bytes: number; longLines: number; found: boolean } {
   const src = new FileSource(path);
   try {
     const stop = Math.min(range.end, src.size);
@@ -30,11 +33,14 @@ export function forEachLine(
     let lineNo = 0;
     let piece = 0;
     let longLines = 0;
+    let found = false;
     while (pos < stop) {
       const got = readSync(src.fd, buf, carry, Math.min(chunk, stop - pos), pos);
       if (got === 0) break;
       pos += got;
       const end = carry + got;
+      // From far enough back that a match across the last read's end is seen.
+      if (find && !found) found = buf.subarray(Math.max(0, carry - find.length + 1), end).indexOf(find) >= 0;
       let s = 0;
       for (;;) {
         const nl = buf.indexOf(10, s);
@@ -62,7 +68,7 @@ export function forEachLine(
       if (piece > 0) onLine(buf, 0, e, lineNo, base, ++piece);
       else onLine(buf, 0, e, ++lineNo, base, 0);
     }
-    return { lines: lineNo, bytes: pos - range.start, longLines };
+    return { lines: lineNo, bytes: pos - range.start, longLines, found };
   } finally {
     src.close();
   }

@@ -12,7 +12,7 @@
  */
 export class Needles {
   /** Byte → column of the table. */
-  private readonly classes: Uint8Array;
+  private readonly classes: Uint16Array;
   /** Row start of the next state, by (row start of this state) + classes[byte]. */
   private readonly next: Int32Array;
   /** Row starts from this one on belong to states that complete a needle. */
@@ -26,7 +26,8 @@ export class Needles {
 
   constructor(readonly needles: readonly string[]) {
     const bytes = needles.map((n) => Buffer.from(n, 'utf8'));
-    const classes = new Uint8Array(256);
+    // Up to 256 distinct bytes: class 256 must not wrap to 0.
+    const classes = new Uint16Array(256);
     let nClasses = 1;
     for (const b of bytes) for (const x of b) if (classes[x] === 0) classes[x] = nClasses++;
     let shift = 0;

@@ -72,22 +72,22 @@ export function imageScore(head: Buffer, name: string): number {
   if (head.length < 64) return 0;
   const named = /trace[_-]?buffers|breenix/i.test(name);
   const rings = Math.min(MAX_CPUS, Math.floor(head.length / RING_STRIDE));
-  if (rings > 0) {
-    let events = 0;
-    let known = 0;
-    for (let r = 0; r < rings; r++) {
-      const fit = ringFit(head, r);
-      if (!fit) return 0;
+  let events = 0;
+  let known = 0;
+  let fits = rings > 0;
+  for (let r = 0; r < rings && fits; r++) {
+    const fit = ringFit(head, r);
+    if (!fit) fits = false;
+    else {
       events += fit.events;
       known += fit.known;
     }
-    if (events > 0 && known * 4 >= events * 3) return 0.95;
-    if (events > 0) return named ? 0.95 : 0.5;
-    return named ? 0.95 : 0.05;
   }
-  const n = Math.floor(head.length / EVENT_BYTES);
-  let events = 0;
-  let known = 0;
+  // Every whole ring fits and holds events: sure. A torn slot (a live pmemsave) leaves it to ring 0's first slots.
+  if (fits && events > 0) return known * 4 >= events * 3 || named ? 0.95 : 0.5;
+  events = 0;
+  known = 0;
+  const n = Math.floor(Math.min(head.length, 4096) / EVENT_BYTES);
   for (let k = 0; k < n; k++) {
     const at = k * EVENT_BYTES;
     const lo = head.readUInt32LE(at);

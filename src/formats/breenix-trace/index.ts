@@ -20,7 +20,8 @@ function isText(head: Buffer): boolean {
 
 /** What an input is: an image, a `/proc/trace` file of some kind, or neither. */
 function classify(head: Buffer, name: string): { kind: Data['kind']; score: number } | null {
-  if (isText(head)) return procKind(head.toString('latin1'), name);
+  // /proc/trace files are small: classified from the first 4 KiB, as the build reads them.
+  if (isText(head)) return procKind(head.toString('latin1', 0, Math.min(head.length, 4096)), name);
   const score = imageScore(head, name);
   return score > 0 ? { kind: 'image', score } : null;
 }

@@ -1,12 +1,12 @@
 import type { FieldValue } from '../../model/event.js';
 import { EventTableBuilder, newScratch, rescaleLeadingTs, tableReader, type RowDecoder, type RowScratch, type TablePiece } from '../../model/event-table.js';
 import { ColumnWriter } from '../../model/bundle.js';
-import type { FormatReader } from '../../model/format.js';
+import { TII_DUMP_START_BYTES, type FormatReader } from '../../model/format.js';
 import { statSync } from 'node:fs';
 import { forEachLine, MAX_LINE_BYTES } from '../../util/lines.js';
 import { FileSource, lineStartAfter } from '../../util/file-source.js';
 import { startWorker } from '../../util/worker.js';
-import { asciiBytes, bytesIn } from '../../util/bytes.js';
+import { bytesIn } from '../../util/bytes.js';
 import { DiagnosticLog, type Diagnostic } from '../../model/diagnostics.js';
 import { HEAD_BYTES, LineView, type LineFamily, type LineMatcher } from './family.js';
 import { breenixLog } from './families/breenix-log.js';
@@ -109,6 +109,8 @@ export interface RangeResult {
   junk: number;
   binary: number;
   dumps: number;
+  /** The range holds a TII dump's start mark anywhere (what the tii-console reader starts a dump on). */
+  dumpInside: boolean;
   longLines: number;
   lastLine: number;
   diagnostics: Diagnostic[];
@@ -116,8 +118,8 @@ export interface RangeResult {
   states: unknown[];
 }
 
-/** A TII dump's first line (a line no family claims). */
-const DUMP_START = asciiBytes('=== BINARY TRANSFER START ===');
+/** A TII dump's first line, counted (`tii_dumps`) where no family claims the line. */
+const DUMP_START = TII_DUMP_START_BYTES;
 
 /** Line starts that belong to a Breenix dump (ring, counters, providers, summary, panic dump). */
 const DUMP_TAGS = ['[TRACE]', '[COUNTER]', '[PROVIDER]', '[SUMMARY]', '======'].map((t) => Buffer.from(t, 'latin1'));
@@ -149,8 +151,9 @@ function splitPoint(path: string, pos: number): number {
         s = nl + 1;
         if (quiet >= QUIET_LINES) return at + s;
       }
-      if (s === 0) break;
-      at += s;
+      // No newline in the window: a very long line, not a dump; step over it.
+      at += s === 0 ? buf.length : s;
+      if (buf.length === 0) break;
     }
     return start;
   } finally {
@@ -176,7 +179,7 @@ export function scanRange(path: string, name: string, start: number, end: number
   let dumps = 0;
   let lastLine = 0;
   let longLines = 0;
-  const { lines } = forEachLine(
+  const { lines, found } = forEachLine(
     path,
     (buf, s, e, lineNo, off, piece) => {
       if (s === e) {
@@ -224,8 +227,9 @@ export function scanRange(path: string, name: string, start: number, end: number
     },
     4 << 20,
     { start, end },
+    TII_DUMP_START_BYTES,
   );
-  return { piece: b.finish(), lines, blank, junk, binary, dumps, longLines, lastLine, diagnostics: diags.list(), states: matchers.map((m) => m.state?.()) };
+  return { piece: b.finish(), lines, blank, junk, binary, dumps, dumpInside: found, longLines, lastLine, diagnostics: diags.list(), states: matchers.map((m) => m.state?.()) };
 }
 
 /**
@@ -302,7 +306,7 @@ export const consoleLog: FormatReader = tableReader({
       },
       tsUnit: 's',
       // The dump is what the user wants from such a log; detection reads only the head, so it is found here.
-      better: stats.dumps > 0 ? 'tii-console' : undefined,
+      better: parts.some((r) => r.dumpInside) ? 'tii-console' : undefined,
     };
   },
   decoder,

@@ -5,6 +5,7 @@ import { statInput } from '../../util/file-source.js';
 import { forEachLine } from '../../util/lines.js';
 import { Code, EVENT_BODY, FUNCTION_BODY, GRAPH_IRQ, GRAPH_SEPARATOR, GRAPH_SWITCH, LOST_EVENTS, parseEventLine, newGraphLine, parseGraphInto } from './parse.js';
 import { T, TYPE_NAMES, tracepointType } from './types.js';
+import { TII_DUMP_START_BYTES } from '../../model/format.js';
 
 /** How many of the longest function_graph calls the summary lists. */
 export const LONGEST_CALLS = 10;
@@ -41,6 +42,8 @@ export interface FtraceSummaryExtra {
 
 export interface FtraceBuild {
   table: EventTableBuilder;
+  /** The file holds a TII dump's start mark. */
+  dumpInside: boolean;
   extra: FtraceSummaryExtra;
 }
 
@@ -251,7 +254,7 @@ export function buildFtrace(
   };
 
   const fileSize = statInput(path).size;
-  const { lines } = forEachLine(path, (buf, s, e, lineNo, off, piece) => {
+  const { lines, found: dumpInside } = forEachLine(path, (buf, s, e, lineNo, off, piece) => {
     const end = off + (e - s);
     if (piece > 1) {
       b.extendLast(end);
@@ -308,7 +311,7 @@ export function buildFtrace(
     row.sub = '';
     row.aux = NaN;
     add(T.LINE, lineNo, off, end);
-  }, chunkBytes);
+  }, chunkBytes, undefined, TII_DUMP_START_BYTES);
 
   for (const s of stacks.values()) unclosed += s.length;
   if (b.size === 0) {
@@ -329,6 +332,8 @@ export function buildFtrace(
   }
   return {
     table: b,
+    // A TII dump inside: tii-console reads this input better (see BuildResult.better).
+    dumpInside,
     extra: {
       tracer,
       header,

@@ -45,8 +45,8 @@ export const ftraceText: FormatReader = tableReader({
   detect: (head) => detectFtrace(head),
   typeNames: TYPE_NAMES,
   scan(path, ctx) {
-    const { table, extra } = buildFtrace(path, ctx.name, ctx.diagnostics, ctx.progress, undefined, new ColumnWriter(ctx.dir, 0));
-    return { pieces: [table.finish()], extra: { ...extra }, tsUnit: extra.ts_unit };
+    const { table, extra, dumpInside } = buildFtrace(path, ctx.name, ctx.diagnostics, ctx.progress, undefined, new ColumnWriter(ctx.dir, 0));
+    return { pieces: [table.finish()], extra: { ...extra }, tsUnit: extra.ts_unit, better: dumpInside ? 'tii-console' : undefined };
   },
   decoder,
 });

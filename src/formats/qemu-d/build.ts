@@ -20,6 +20,7 @@ import {
 } from './lines.js';
 import { ARM_INTERRUPTS, ESR_EC, X86_NMI, x86ExceptionKind } from './names.js';
 import { auxToPc, hexBytesToAux, normHex, pcToAux } from './pc.js';
+import { TII_DUMP_START_BYTES } from '../../model/format.js';
 
 /** The event types of a QEMU `-d` log, in table order (the index is the stored type id). */
 export const TYPE_NAMES = [
@@ -153,6 +154,8 @@ function pcKey(aux: number, hex: string): number | string {
 
 export interface QemuBuild {
   table: EventTableBuilder;
+  /** The file holds a TII dump's start mark. */
+  dumpInside: boolean;
   extra: QemuSummaryExtra;
 }
 
@@ -263,7 +266,7 @@ export function buildQemu(
 
   let lastEnd = 0;
   const fileSize = statInput(path).size;
-  const { lines, bytes } = forEachLine(path, (buf, s, e, lineNo, off, piece) => {
+  const { lines, bytes, found: dumpInside } = forEachLine(path, (buf, s, e, lineNo, off, piece) => {
     const end = off + (e - s);
     lastEnd = end;
     if (piece > 1) {
@@ -482,7 +485,7 @@ export function buildQemu(
     if (hasControl(buf, s, e) > 4) diags.add({ code: 'BINARY_JUNK', severity: 'warning', file: name, line: lineNo, message: 'binary data in a QEMU log; kept as a LINE event' });
     add(T.LINE, lineNo, off, end, -1, '', NaN);
     openRecord(Open.NONE, lineNo, '', true);
-  }, chunkBytes);
+  }, chunkBytes, undefined, TII_DUMP_START_BYTES);
 
   /** An x86 delivery record, merged with the announcing line when `via` says there was one. */
   function x86Record(m: RegExpExecArray, lineNo: number, end: number, via: Pending, off = 0): void {
@@ -600,6 +603,8 @@ export function buildQemu(
   }
   return {
     table: b,
+    // A TII dump inside: tii-console reads this input better (see BuildResult.better).
+    dumpInside,
     extra: {
       arch: x86 ? 'x86' : arm ? 'arm' : null,
       lines,

@@ -59,8 +59,8 @@ export const qemuD: FormatReader = tableReader({
   detect: (head) => detectQemu(head),
   typeNames: TYPE_NAMES,
   scan(path, ctx) {
-    const { table, extra } = buildQemu(path, ctx.name, ctx.diagnostics, ctx.progress, undefined, new ColumnWriter(ctx.dir, 0));
-    return { pieces: [table.finish()], extra: { ...extra }, tsUnit: null };
+    const { table, extra, dumpInside } = buildQemu(path, ctx.name, ctx.diagnostics, ctx.progress, undefined, new ColumnWriter(ctx.dir, 0));
+    return { pieces: [table.finish()], extra: { ...extra }, tsUnit: null, better: dumpInside ? 'tii-console' : undefined };
   },
   decoder,
 });

@@ -1,4 +1,5 @@
 import { crc32 } from 'node:zlib';
+import { TII_DUMP_START } from '../../model/format.js';
 import type { DiagnosticLog } from '../../model/diagnostics.js';
 import { FileSource } from '../../util/file-source.js';
 import { forEachLine } from '../../util/lines.js';
@@ -6,7 +7,7 @@ import { lz4DecodeBlock } from './lz4.js';
 import type { TiiMeta } from './meta.js';
 import { emptyMeta } from './meta.js';
 
-export const START_MARK = '=== BINARY TRANSFER START ===';
+export const START_MARK = TII_DUMP_START;
 export const END_MARK = '=== BINARY TRANSFER END ===';
 
 /** Block kinds: one LZ4 block (v2, v3), base64 of raw words (v1, TAIL_RAW_ENTRIES). */
