@@ -14,7 +14,8 @@ import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { consoleLog, dumpLines, generateTii, metaJson, rng } from '../src/gen/tii-generator.js';
+import { consoleLog, dumpLines, generateTii, metaJson } from '../src/gen/tii-generator.js';
+import { rng } from '../src/util/rng.js';
 import { indexInput, openForQuery } from '../src/index/bundle-cache.js';
 import type { EventRecord } from '../src/model/event.js';
 

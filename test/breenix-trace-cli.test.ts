@@ -4,14 +4,12 @@
 // /proc/trace files.
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { generateImage } from '../src/formats/breenix-trace/image-gen.js';
 import { PARALLEL_MIN_BYTES } from '../src/formats/console-log/index.js';
-import { assertNoStack, assertUserError, cleanup, CLI, json, jsonLines, ROOT, tmpdir, type CliResult } from './helpers.js';
+import { assertNoStack, assertUserError, cleanup, json, jsonLines, ROOT, runCliAsync, tmpdir } from './helpers.js';
 
 after(cleanup);
 
@@ -72,32 +70,8 @@ function oracle(text: string): Oracle {
   return out;
 }
 
-/**
- * `kscope ARGS` in a child process without blocking, a few at once, so the 42
- * captures overlap (kept here so this file does not depend on how the shared
- * helper runs the CLI).
- */
-const SLOTS = os.availableParallelism() + 1;
-let running = 0;
-const waiting: (() => void)[] = [];
-async function runCli(args: string[]): Promise<CliResult> {
-  if (running >= SLOTS) await new Promise<void>((r) => waiting.push(r));
-  running++;
-  try {
-    return await new Promise<CliResult>((resolve, reject) => {
-      const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-      const out: Buffer[] = [];
-      const err: Buffer[] = [];
-      child.stdout.on('data', (b: Buffer) => out.push(b));
-      child.stderr.on('data', (b: Buffer) => err.push(b));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code: code ?? -1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }));
-    });
-  } finally {
-    running--;
-    waiting.shift()?.();
-  }
-}
+/** `kscope ARGS` in a child process without blocking, a few at once, so the 42 captures overlap. */
+const runCli = runCliAsync;
 
 type Trace = {
   events_per_cpu: Record<string, number>;

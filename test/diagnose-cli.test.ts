@@ -3,12 +3,9 @@
 // generator's TII stream (all-zero durations), expectation files, and bad input.
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { copyFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { CLI, ROOT, assertNoStack, assertUserError, cleanup, jsonLines, tmpdir, type CliResult } from './helpers.js';
+import { ROOT, assertUserError, cleanup, cliOkAsync, jsonLines, runCliAsync, tmpdir } from './helpers.js';
 
 after(cleanup);
 
@@ -17,51 +14,9 @@ const EXPECT = join(ROOT, 'test', 'fixtures', 'expect');
 const BREENIX = join(ROOT, '..', 'shared', 'samples', 'breenix');
 const dir = tmpdir('kscope-diagnose-cli-');
 
-/**
- * The CLI to spawn: the built one once `diagnose` is registered in main.ts;
- * until then a copy of the built main.js with the command added, written to
- * the temp dir (imports made absolute), so these tests exercise the same
- * command module either way.
- */
-function entry(): string {
-  // `kscope diagnose --help` would print the global help for an unknown command too: look for it in the command list.
-  const probe = spawnSync(process.execPath, [CLI, '--help'], { encoding: 'utf8' });
-  if (/^\s+diagnose\b/m.test(probe.stdout)) return CLI;
-  const distCli = join(ROOT, 'dist', 'src', 'cli');
-  const abs = (rel: string) => pathToFileURL(join(distCli, rel)).href;
-  const commander = pathToFileURL(createRequire(join(ROOT, 'package.json')).resolve('commander')).href;
-  const diagnose = abs('commands/diagnose.js');
-  let text = readFileSync(CLI, 'utf8')
-    .replace(/^#!.*\n/, '')
-    .replace(/(from |import\()'(\.\.?\/[^']+)'/g, (_, how: string, rel: string) => `${how}'${abs(rel)}'`)
-    .replace(/from 'commander'/, `from '${commander}'`);
-  // main.ts loads commands lazily from a name → import() table, or registers them one by one.
-  if (/const COMMANDS = \{/.test(text)) text = text.replace(/const COMMANDS = \{/, `const COMMANDS = {\n    diagnose: () => import('${diagnose}'),`);
-  else text = `import { register as registerDiagnoseForTest } from '${diagnose}';\n${text.replace(/(\nawait program\.parseAsync\(\);)/, '\nregisterDiagnoseForTest(program, run);$1')}`;
-  const p = join(dir, 'main-with-diagnose.mjs');
-  writeFileSync(p, text);
-  return p;
-}
-const MAIN = entry();
+const kscope = runCliAsync;
 
-function kscope(args: string[]): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }));
-  });
-}
-
-async function ok(args: string[]): Promise<string> {
-  const r = await kscope(args);
-  assertNoStack(r, args.join(' '));
-  assert.equal(r.code, 0, `kscope ${args.join(' ')}\n${r.stderr}`);
-  return r.stdout;
-}
+const ok = cliOkAsync;
 
 /** A private copy (bundles are written beside the input, never beside the fixtures). */
 function copy(from: string, name = from.split('/').pop() as string): string {

@@ -7,7 +7,7 @@ import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { graphOracle, traceOracle } from '../src/formats/ftrace-text/testing.js';
-import { ROOT, assertNoStack, cleanup, json, jsonLines, runCli, runCliAsync, tmpdir } from './helpers.js';
+import { ROOT, cleanup, cliOk, cliOkAsync, json, jsonLines, tmpdir } from './helpers.js';
 
 after(cleanup);
 
@@ -25,19 +25,9 @@ function plainLines(f: string): string[] {
   if (l[l.length - 1] === '') l.pop();
   return l;
 }
-function ok(args: string[]): string {
-  const r = runCli(args);
-  assertNoStack(r, args.join(' '));
-  assert.equal(r.code, 0, `kscope ${args.join(' ')}\n${r.stderr}`);
-  return r.stdout;
-}
-/** As ok, without blocking: the per-fixture summaries run side by side (each on its own copy). */
-async function okAsync(args: string[]): Promise<string> {
-  const r = await runCliAsync(args);
-  assertNoStack(r, args.join(' '));
-  assert.equal(r.code, 0, `kscope ${args.join(' ')}\n${r.stderr}`);
-  return r.stdout;
-}
+const ok = cliOk;
+/** The per-fixture summaries run side by side (each on its own copy). */
+const okAsync = cliOkAsync;
 
 describe('summary counts match what the trace holds', { concurrency: true }, () => {
   for (const f of ['x86_64-ftrace-trace.txt.gz', 'arm64-ftrace-trace.txt.gz']) {

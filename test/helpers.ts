@@ -82,6 +82,22 @@ export function assertNoStack(r: CliResult, what = ''): void {
   assert.ok(!r.stderr.includes('internal error'), `${what}: internal error:\n${r.stderr}`);
 }
 
+/** `kscope ARGS` must succeed without a stack trace; its stdout. */
+export function cliOk(args: string[]): string {
+  const r = runCli(args);
+  assertNoStack(r, args.join(' '));
+  assert.equal(r.code, 0, `kscope ${args.join(' ')}\n${r.stderr}`);
+  return r.stdout;
+}
+
+/** As cliOk, without blocking: independent commands run side by side. */
+export async function cliOkAsync(args: string[]): Promise<string> {
+  const r = await runCliAsync(args);
+  assertNoStack(r, args.join(' '));
+  assert.equal(r.code, 0, `kscope ${args.join(' ')}\n${r.stderr}`);
+  return r.stdout;
+}
+
 /** A user error: non-zero exit, exactly one line on stderr that names `file`, and matches `re`. */
 export function assertUserError(r: CliResult, file: string, re: RegExp): void {
   assertNoStack(r, file);

@@ -7,7 +7,7 @@ import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { oracle } from '../src/formats/qemu-d/testing.js';
-import { ROOT, assertNoStack, cleanup, json, jsonLines, runCli, runCliAsync, tmpdir } from './helpers.js';
+import { ROOT, cleanup, cliOk, cliOkAsync, json, jsonLines, tmpdir } from './helpers.js';
 
 after(cleanup);
 
@@ -24,19 +24,9 @@ function copy(f: string): string {
 function plain(f: string): string {
   return gunzipSync(readFileSync(join(FIX, f))).toString('latin1');
 }
-function ok(args: string[]): string {
-  const r = runCli(args);
-  assertNoStack(r, args.join(' '));
-  assert.equal(r.code, 0, `kscope ${args.join(' ')}\n${r.stderr}`);
-  return r.stdout;
-}
-/** As ok, without blocking: the per-fixture summaries run side by side (each on its own copy). */
-async function okAsync(args: string[]): Promise<string> {
-  const r = await runCliAsync(args);
-  assertNoStack(r, args.join(' '));
-  assert.equal(r.code, 0, `kscope ${args.join(' ')}\n${r.stderr}`);
-  return r.stdout;
-}
+const ok = cliOk;
+/** The per-fixture summaries run side by side (each on its own copy). */
+const okAsync = cliOkAsync;
 
 describe('summary counts match what the log holds', { concurrency: true }, () => {
   for (const f of ['x86_64-qemu-int.log.gz', 'arm64-qemu-int.log.gz', 'x86_64-spin-qemu-int.log.gz', 'arm64-spin-qemu-int.log.gz', 'x86_64-qemu-exec.log.gz', 'arm64-qemu-exec.log.gz']) {

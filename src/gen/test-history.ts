@@ -13,6 +13,7 @@
  * it check something.
  */
 import type { TestResult, TestStatus } from '../model/test-result.js';
+import { rng } from '../util/rng.js';
 
 export interface HistoryOptions {
   seed?: number;
@@ -92,18 +93,6 @@ export interface HistoryTruth {
 export interface GeneratedHistory {
   runs: GenRun[];
   truth: HistoryTruth;
-}
-
-/** mulberry32: small, fast, and the same sequence on every platform. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const SUITES = ['process', 'memory', 'signal', 'network', 'filesystem', 'ipc', 'timer', 'tty', 'syscall', 'scheduler'];
@@ -235,7 +224,7 @@ const FLAKY_MESSAGES: readonly ((r: () => number) => { status: TestStatus; messa
 const LINES_PER_TEST = 4;
 
 export function generateHistory(opts: HistoryOptions = {}): GeneratedHistory {
-  const rnd = prng(opts.seed ?? 1);
+  const rnd = rng(opts.seed ?? 1);
   const archs = opts.archs ?? ['x86_64', 'aarch64'];
   const totalRuns = opts.runs ?? 400;
   const nTests = opts.tests ?? 300;
@@ -450,7 +439,7 @@ export function toKtap(run: GenRun): string {
 
 /** A KTAP artifact with `n` results (for the `runs add` benchmark): suites of 100, one failure in 50. */
 export function bigKtap(n: number, seed = 7): string {
-  const rnd = prng(seed);
+  const rnd = rng(seed);
   const out = ['KTAP version 1', `1..${Math.ceil(n / 100)}`];
   for (let s = 0; s * 100 < n; s++) {
     const k = Math.min(100, n - s * 100);

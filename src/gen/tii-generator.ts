@@ -1,6 +1,7 @@
 import { crc32 } from 'node:zlib';
 import { DEFAULT_TII_SPEC, compileSpec, lz4EncodeBlock, START_MARK, END_MARK } from '../formats/tii-ftrace/index.js';
 import type { CompiledSpec } from '../formats/tii-ftrace/spec.js';
+import { rng } from '../util/rng.js';
 
 /**
  * Deterministic synthetic TII streams with ground truth, for tests and
@@ -36,18 +37,6 @@ export interface TiiGenerated {
   /** Function id → address for the dictionary. */
   dictionary: Map<number, bigint>;
   spec: CompiledSpec;
-}
-
-/** Small fast PRNG (mulberry32): same seed, same stream, on every machine. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const FIRST_FN_ID = 256; // exit words of lower ids would read as VMID switches

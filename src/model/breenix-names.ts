@@ -196,3 +196,21 @@ export function breenixPackedNames(label: string | null): [string, string] | nul
   if (k <= 0 || k + 5 >= label.length) return null;
   return [label.slice(0, k), label.slice(k + 5)];
 }
+
+/** A counter or tick value as printed: a number when exact in a double, else its digits (u64 counters can pass 2^53). */
+export function breenixNumber(digits: string): number | string {
+  if (!/^\d+$/.test(digits)) return digits;
+  const v = Number(digits);
+  return Number.isSafeInteger(v) ? v : digits;
+}
+
+/** Parses `cpu0=1, cpu2=3` (a counter's per-CPU list) into { cpu0: 1, cpu2: 3 }. */
+export function breenixPerCpuValues(list: string | undefined): Record<string, number | string> {
+  const out: Record<string, number | string> = {};
+  if (!list) return out;
+  for (const part of list.split(', ')) {
+    const eq = part.indexOf('=');
+    out[part.slice(0, eq)] = breenixNumber(part.slice(eq + 1));
+  }
+  return out;
+}

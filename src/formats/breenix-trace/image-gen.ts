@@ -1,4 +1,5 @@
 import { DROPPED_OFFSET, EVENT_BYTES, READ_IDX_OFFSET, RING_SLOTS, RING_STRIDE, WRITE_IDX_OFFSET } from './image.js';
+import { rng } from '../../util/rng.js';
 
 /*
  * Deterministic `TRACE_BUFFERS` images with ground truth. No real memory image
@@ -47,18 +48,6 @@ export interface GeneratedImage {
 
 /** The ids the generator draws from: kernel-named, superset-only (printed UNKNOWN), and one nobody knows. */
 export const GEN_IDS = [0x0001, 0x0102, 0x0300, 0x0301, 0x0012, 0x060b, 0xff46, 0xff47, 0xff48, 0xff49, 0x7777];
-
-/** mulberry32: small, fast, deterministic. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function writeU64(buf: Buffer, at: number, v: number): void {
   buf.writeUInt32LE(v % 2 ** 32, at);

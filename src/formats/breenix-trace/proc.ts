@@ -2,7 +2,7 @@ import type { DiagnosticLog } from '../../model/diagnostics.js';
 import type { FieldValue } from '../../model/event.js';
 import { EventTableBuilder, finishTable, newScratch, type RowDecoder, type TableInfo } from '../../model/event-table.js';
 import { ColumnWriter, type Column, type ColumnInfo } from '../../model/bundle.js';
-import { breenixCategory, breenixEventName, breenixEventType, breenixPackedNames, breenixTypeHex, BREENIX_UNKNOWN_NAME } from '../../model/breenix-names.js';
+import { breenixCategory, breenixEventName, breenixEventType, breenixPackedNames, breenixTypeHex, BREENIX_UNKNOWN_NAME, breenixNumber, breenixPerCpuValues } from '../../model/breenix-names.js';
 import { FormatError } from '../../util/errors.js';
 import { FileSource } from '../../util/file-source.js';
 import { forEachLine } from '../../util/lines.js';
@@ -122,23 +122,6 @@ export interface ProcData {
   table: TableInfo;
 }
 
-/** Decimal digits as a number when exact, else the text as given (u64 totals, or a value that is not a number). */
-function bigOrNumber(d: string): number | string {
-  if (!/^\d+$/.test(d)) return d;
-  const v = Number(d);
-  return Number.isSafeInteger(v) ? v : d;
-}
-
-function perCpuValues(list: string | undefined): Record<string, number | string> {
-  const out: Record<string, number | string> = {};
-  if (!list) return out;
-  for (const part of list.split(', ')) {
-    const eq = part.indexOf('=');
-    out[part.slice(0, eq)] = bigOrNumber(part.slice(eq + 1));
-  }
-  return out;
-}
-
 /** Builds the event table of one `/proc/trace` file of a known kind. */
 export function buildProc(path: string, name: string, kind: ProcKind, dir: string, diags: DiagnosticLog): { data: ProcData; columns: Record<string, Column>; segmented: Record<string, ColumnInfo> } {
   const b = new EventTableBuilder(TYPE_NAMES, new ColumnWriter(dir, 0));
@@ -211,7 +194,7 @@ export function buildProc(path: string, name: string, kind: ProcKind, dir: strin
         const m = registered === null || counterLines < registered ? COUNTER.exec(line) : null;
         if (m) {
           counterLines++;
-          counters[m[1]] = { total: bigOrNumber(m[2]), per_cpu: perCpuValues(m[3]) };
+          counters[m[1]] = { total: breenixNumber(m[2]), per_cpu: breenixPerCpuValues(m[3]) };
           row.aux = Number(m[2]);
           t = T_COUNTER;
           break;
@@ -262,7 +245,7 @@ export function buildProc(path: string, name: string, kind: ProcKind, dir: strin
       case 'proc-teardown': {
         const m = TEARDOWN.exec(line);
         if (m) {
-          teardown[m[1]] = bigOrNumber(m[2]);
+          teardown[m[1]] = breenixNumber(m[2]);
           const v = Number(m[2]);
           if (Number.isFinite(v)) row.aux = v;
           row.sub = m[1];
@@ -346,7 +329,7 @@ export function procFields(kind: ProcKind, line: string, type: number): Record<s
     const known = breenixEventType(s.id);
     const printed = line.slice(s.nameStart, s.nameEnd);
     const ticksText = line.split(' ')[2];
-    const out: Record<string, FieldValue> = { cpu: s.cpu, slot: s.slot, ticks: bigOrNumber(ticksText), type_id: breenixTypeHex(s.id) };
+    const out: Record<string, FieldValue> = { cpu: s.cpu, slot: s.slot, ticks: breenixNumber(ticksText), type_id: breenixTypeHex(s.id) };
     out.name = known ? known.name : printed === BREENIX_UNKNOWN_NAME ? breenixEventName(s.id) : printed;
     if (printed !== out.name) out.printed_name = printed;
     out.category = breenixCategory(s.id);
@@ -372,7 +355,7 @@ export function procFields(kind: ProcKind, line: string, type: number): Record<s
   }
   if (type === T_COUNTER) {
     const m = COUNTER.exec(line);
-    return m ? { counter: m[1], total: bigOrNumber(m[2]), ...perCpuValues(m[3]) } : { message: line };
+    return m ? { counter: m[1], total: breenixNumber(m[2]), ...breenixPerCpuValues(m[3]) } : { message: line };
   }
   if (type === T_DIAG) {
     const m = DIAG.exec(line);
@@ -393,7 +376,7 @@ export function procFields(kind: ProcKind, line: string, type: number): Record<s
   if (type === T_ENABLE) return { enabled: line === '1' };
   if (type === T_TEARDOWN) {
     const m = TEARDOWN.exec(line);
-    return m ? { key: m[1], value: bigOrNumber(m[2]) } : { message: line };
+    return m ? { key: m[1], value: breenixNumber(m[2]) } : { message: line };
   }
   return { message: line };
 }

@@ -1,6 +1,6 @@
 import type { FieldValue } from '../../../model/event.js';
 import type { RowScratch } from '../../../model/event-table.js';
-import { BREENIX_UNKNOWN_LABEL, BREENIX_UNKNOWN_NAME, breenixCategory, breenixEventName, breenixEventType, breenixEventTypes, breenixPackedNames, breenixTypeHex } from '../../../model/breenix-names.js';
+import { BREENIX_UNKNOWN_LABEL, BREENIX_UNKNOWN_NAME, breenixCategory, breenixEventName, breenixEventType, breenixEventTypes, breenixPackedNames, breenixTypeHex, breenixNumber, breenixPerCpuValues } from '../../../model/breenix-names.js';
 import { asciiBytes, bytesAt } from '../../../util/bytes.js';
 import { LineView, type DecodedRow, type LineFamily, type LineMatcher, type TsFix } from '../family.js';
 
@@ -328,11 +328,6 @@ interface TraceState {
 /** Keep at most this many ring dumps in the summary (a log may dump again and again). */
 const MAX_BLOCKS = 1024;
 
-function bigOrNumber(digits: string): number | string {
-  const v = Number(digits);
-  return Number.isSafeInteger(v) ? v : digits;
-}
-
 /** The mutable state of one pass, made on the first dump line so query-time matchers cost nothing. */
 class Pass {
   freq = 0;
@@ -448,17 +443,6 @@ class Pass {
   }
 }
 
-/** Parses `cpu0=1, cpu2=3` into { cpu0: 1, cpu2: 3 }. */
-function perCpuValues(list: string | undefined): Record<string, number | string> {
-  const out: Record<string, number | string> = {};
-  if (!list) return out;
-  for (const part of list.split(', ')) {
-    const eq = part.indexOf('=');
-    out[part.slice(0, eq)] = bigOrNumber(part.slice(eq + 1));
-  }
-  return out;
-}
-
 /** Handles a line that starts like a dump line but is not an event: meta, counter, provider, summary, or garbled. */
 function otherLine(pass: Pass, line: string, row: RowScratch): number {
   const fixed = FIXED_META.get(line);
@@ -532,7 +516,7 @@ function otherLine(pass: Pass, line: string, row: RowScratch): number {
     const m = COUNTER.exec(line);
     if (m) {
       pass.counterLines++;
-      pass.counters[m[1]] = { total: bigOrNumber(m[2]), per_cpu: perCpuValues(m[3]) };
+      pass.counters[m[1]] = { total: breenixNumber(m[2]), per_cpu: breenixPerCpuValues(m[3]) };
       row.sub = 'COUNTER';
       row.aux = Number(m[2]);
       return T_COUNTER;
@@ -753,7 +737,7 @@ function eventFields(line: string, s: EventScan, row: DecodedRow | undefined): R
   const out: Record<string, FieldValue> = {
     cpu: s.cpu,
     slot: s.slot,
-    ticks: bigOrNumber(ticksText),
+    ticks: breenixNumber(ticksText),
   };
   const freq = freqOf(s.ticks, row);
   if (freq) {
@@ -814,7 +798,7 @@ export const breenixTrace: LineFamily = {
     if (type === T_COUNTER) {
       const m = COUNTER.exec(line);
       if (!m) return { message: line };
-      return { counter: m[1], total: bigOrNumber(m[2]), ...perCpuValues(m[3]) };
+      return { counter: m[1], total: breenixNumber(m[2]), ...breenixPerCpuValues(m[3]) };
     }
     if (type === T_PROVIDER) {
       const m = PROVIDER.exec(line);
