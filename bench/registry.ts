@@ -13,7 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { addRun } from '../src/cli/commands/runs.js';
 import { reportMarkdown } from '../src/cli/commands/report.js';
@@ -58,33 +58,6 @@ async function time(f: () => Promise<unknown>, reps = REPS): Promise<number> {
     ms.push(performance.now() - t);
   }
   return median(ms);
-}
-
-/** The CLI entry: main.js when it has the registry commands, else a copy with them registered (as the e2e tests do). */
-function cliEntry(): string {
-  const main = readFileSync(MAIN, 'utf8');
-  if (main.includes('commands/runs.js')) return MAIN;
-  const mainUrl = pathToFileURL(MAIN);
-  const cmds = ['runs', 'parity', 'compare', 'flaky', 'report'];
-  let src = main
-    .replace(/(from |import\()'(\.{1,2}\/[^']+)'/g, (_m, kw: string, p: string) => `${kw}'${new URL(p, mainUrl).href}'`)
-    .replace(/from '((?!file:|node:)[^'.][^']*)'/g, (_m, p: string) => `from '${import.meta.resolve(p)}'`);
-  const url = (c: string) => new URL(`./commands/${c}.js`, mainUrl).href;
-  const lazy = /const COMMANDS\s*=\s*\{/.exec(src);
-  if (lazy) {
-    // main.js loads commands lazily by name: add ours to its table, as the wiring will (`failures` lives in report.js).
-    const entries = [...cmds.map((c) => `${c}: () => import('${url(c)}'),`), `failures: () => import('${url('report')}'),`].join('\n  ');
-    src = `${src.slice(0, lazy.index + lazy[0].length)}\n  ${entries}${src.slice(lazy.index + lazy[0].length)}`;
-  } else {
-    src = src.replace(/^(#!.*\n)?/, (m) => `${m}${cmds.map((c, i) => `import { register as __r${i} } from '${url(c)}';`).join('\n')}\n`);
-    // Registered just before the command line is parsed, as main.ts does with its own commands.
-    const at = src.lastIndexOf('await program.parse');
-    if (at < 0) throw new Error('main.js does not parse the command line with program.parseAsync');
-    src = `${src.slice(0, at)}${cmds.map((_c, i) => `__r${i}(program, run);`).join(' ')}\n${src.slice(at)}`;
-  }
-  const entry = join(DIR, 'cli-entry.mjs');
-  writeFileSync(entry, src);
-  return entry;
 }
 
 function cli(entry: string, args: string[]): number {
@@ -133,7 +106,7 @@ interface Row {
 
 async function main(): Promise<void> {
   mkdirSync(DIR, { recursive: true });
-  const entry = cliEntry();
+  const entry = MAIN;
   const rows: Row[] = [];
 
   // runs add: one KTAP artifact with RESULTS results, into a fresh store each time (a re-add would be a no-op).

@@ -7,7 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { generateHistory, statusMap, toKtap, type GeneratedHistory } from '../src/gen/test-history.js';
@@ -27,38 +27,7 @@ after(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-/**
- * The CLI entry: the real main.js once it registers the registry commands;
- * until then a copy of it (outside the repo) with those register calls added,
- * so the tests exercise main's own error handling either way.
- */
-function cliEntry(): string {
-  const main = readFileSync(MAIN, 'utf8');
-  if (main.includes('commands/runs.js')) return MAIN;
-  const mainUrl = pathToFileURL(MAIN);
-  const cmds = ['runs', 'parity', 'compare', 'flaky', 'report'];
-  let src = main
-    .replace(/(from |import\()'(\.{1,2}\/[^']+)'/g, (_m, kw: string, p: string) => `${kw}'${new URL(p, mainUrl).href}'`)
-    .replace(/from '((?!file:|node:)[^'.][^']*)'/g, (_m, p: string) => `from '${import.meta.resolve(p)}'`);
-  const url = (c: string) => new URL(`./commands/${c}.js`, mainUrl).href;
-  const lazy = /const COMMANDS\s*=\s*\{/.exec(src);
-  if (lazy) {
-    // main.js loads commands lazily by name: add ours to its table, as the wiring will (`failures` lives in report.js).
-    const entries = [...cmds.map((c) => `${c}: () => import('${url(c)}'),`), `failures: () => import('${url('report')}'),`].join('\n  ');
-    src = `${src.slice(0, lazy.index + lazy[0].length)}\n  ${entries}${src.slice(lazy.index + lazy[0].length)}`;
-  } else {
-    // Registered just before the command line is parsed, as main.ts does with its own commands.
-    const imports = cmds.map((c, i) => `import { register as __registry${i} } from '${url(c)}';`).join('\n');
-    src = src.replace(/^(#!.*\n)?/, (m) => `${m}${imports}\n`);
-    const at = src.lastIndexOf('await program.parse');
-    assert.ok(at > 0, 'main.js parses the command line with program.parseAsync');
-    src = `${src.slice(0, at)}${cmds.map((_c, i) => `__registry${i}(program, run);`).join(' ')}\n${src.slice(at)}`;
-  }
-  const entry = join(tmp('kscope-cli-entry-'), 'main.mjs');
-  writeFileSync(entry, src);
-  return entry;
-}
-const CLI = cliEntry();
+const CLI = MAIN;
 
 interface CliResult {
   code: number;
