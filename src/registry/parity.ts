@@ -6,10 +6,10 @@
  */
 import type { TestStatus } from '../model/test-result.js';
 import type { Db } from './db.js';
-import type { StoredResult, StoredRun } from './types.js';
+import type { StatusCounts, StoredResult, StoredRun } from './types.js';
 import { columnKey, RATE_BASIS } from './types.js';
 
-export interface ParityColumn {
+export interface ParityColumn extends StatusCounts {
   key: string;
   arch: string;
   config: string;
@@ -18,12 +18,6 @@ export interface ParityColumn {
   commit: string | null;
   time: string;
   tests: number;
-  pass: number;
-  fail: number;
-  skip: number;
-  timeout: number;
-  error: number;
-  notrun: number;
   /** Tests counted above that the run's artifacts never named (no row in the matrix). */
   unnamed: number;
   pass_rate: number | null;

@@ -6,29 +6,19 @@
  * results. Pure: the store only writes what this returns.
  */
 import { createHash } from 'node:crypto';
-import type { TestResult, TestStatus } from '../model/test-result.js';
+import type { TestResult } from '../model/test-result.js';
 import { failureSignature, isFailure, STATUS_RANK, type CrashRef, type Signature } from './signature.js';
-import type { ArtifactInput, CrashInput, RunInput, StatusCounts } from './types.js';
+import type { ArtifactInput, CrashInput, RunInput, StatusCounts, StoredResult } from './types.js';
 import { testKey } from './types.js';
 
 /** Longest message and detail stored per result: enough to read, bounded so a flood of output cannot bloat the store. */
 export const MAX_MESSAGE = 2000;
 export const MAX_DETAIL_LINES = 40;
 
-export interface PreparedResult {
-  test: string;
-  suite: string;
-  name: string;
-  status: TestStatus;
-  message: string;
-  artifact: number;
-  line: number;
-  start_line: number | null;
-  end_line: number | null;
+/** A result row before it has a run: what is stored, plus what the run's own tables take from it. */
+export interface PreparedResult extends Omit<StoredResult, 'run_id'> {
   duration_ms: number | null;
   source: string;
-  signature: string | null;
-  blocked: boolean;
   /** How many times the run reported this test. */
   repeats: number;
   /** First lines of the failure output, newline-joined; null for passes. */

@@ -10,21 +10,15 @@ import { failureGroups, fixQueue, type FailureGroup, type QueueItem } from './fa
 import { flakyTests, type FlakyReport } from './flaky.js';
 import { parity, type Parity } from './parity.js';
 import type { RunStore } from './store.js';
-import type { StoredRun } from './types.js';
+import type { StatusCounts, StoredRun } from './types.js';
 import { columnKey } from './types.js';
 
-export interface HistoryPoint {
+export interface HistoryPoint extends StatusCounts {
   run: number;
   time: string;
   commit: string | null;
   label: string | null;
   tests: number;
-  pass: number;
-  fail: number;
-  skip: number;
-  timeout: number;
-  error: number;
-  notrun: number;
   pass_rate: number | null;
   /** Passing tests gained since the previous run of this arch/config. */
   delta_pass: number | null;
