@@ -8,7 +8,7 @@ import { FileSource, lineStartAfter } from '../../util/file-source.js';
 import { startWorker } from '../../util/worker.js';
 import { bytesIn } from '../../util/bytes.js';
 import { DiagnosticLog, type Diagnostic } from '../../model/diagnostics.js';
-import { HEAD_BYTES, LineView, type LineFamily, type LineMatcher } from './family.js';
+import { HEAD_BYTES, LineView, Prefix, type LineFamily, type LineMatcher } from './family.js';
 import { breenixLog } from './families/breenix-log.js';
 import { breenixTrace } from './families/breenix-trace.js';
 import { printk } from './families/printk.js';
@@ -42,9 +42,24 @@ function isControl(c: number): boolean {
   return c < 32 ? c !== 9 : c === 127;
 }
 
+/**
+ * Whether the line's first CONTROL_SCAN bytes hold a control byte. Four bytes
+ * at a time: a word with no byte below 0x20 and none equal to 0x7f (the
+ * classic "has byte less than n" bit test) needs no byte look; only a word
+ * that may hold one (a tab does too) is looked at byte by byte.
+ */
 function hasControl(v: LineView): boolean {
   const n = Math.min(v.e, v.s + CONTROL_SCAN);
-  for (let i = v.s; i < n; i++) if (isControl(v.buf[i])) return true;
+  const w = v.words;
+  let i = v.s;
+  for (; i + 4 <= n; i += 4) {
+    const x = w.getInt32(i, true);
+    const y = x ^ 0x7f7f7f7f;
+    if ((((x - 0x20202020) & ~x) | ((y - 0x01010101) & ~y)) & 0x80808080) {
+      for (let k = i; k < i + 4; k++) if (isControl(v.buf[k])) return true;
+    }
+  }
+  for (; i < n; i++) if (isControl(v.buf[i])) return true;
   return false;
 }
 
@@ -160,7 +175,7 @@ function splitPoint(path: string, pos: number): number {
     src.close();
   }
 }
-const TRACE_CPU = '[TRACE] CPU';
+const TRACE_CPU = new Prefix('[TRACE] CPU');
 
 /**
  * Classifies every line of bytes [start, end) into this thread's segment of
@@ -201,7 +216,7 @@ export function scanRange(path: string, name: string, start: number, end: number
       row.aux = NaN;
       // Escapes and junk show at a line's start; scanning only there keeps this check cheap.
       // A trace event line is checked to its last byte by its family, so it skips this.
-      if (!view.startsWith(TRACE_CPU) && hasControl(view)) {
+      if (!view.has(TRACE_CPU) && hasControl(view)) {
         if (isBinaryJunk(view)) {
           binary++;
           diags.add({ code: 'BINARY_JUNK', severity: 'warning', file: name, line: lineNo, message: 'binary data in a text log; kept as a LINE event' });

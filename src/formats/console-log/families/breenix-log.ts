@@ -1,6 +1,6 @@
 import type { FieldValue } from '../../../model/event.js';
 import type { RowScratch } from '../../../model/event-table.js';
-import { isSpace, isWord, SubCache, type LineFamily, type LineView } from '../family.js';
+import { C_CAPS, C_MARKER, C_SPACE, C_TAG, C_TARGET, isSpace, Prefix, runOf, SubCache, type LineFamily, type LineView } from '../family.js';
 
 // Breenix x86_64 kernel log: `[ INFO] kernel::memory: msg` (level right-aligned in 5).
 const KLOG = /^\[\s*(ERROR|WARN|INFO|DEBUG)\]\s+(?:([\w:]+):\s)?(.*)$/;
@@ -10,22 +10,11 @@ const TEST = /^\[TEST:([^:\]]+):([^:\]]+):([A-Z_]+)(?::([^\]]*))?\]/;
 // aarch64 subsystem prefixes: `[boot] msg`, `[gic] msg`, `[ OK ] msg`; and `NET: msg`, `EL0_SYSCALL: msg`.
 const TAGGED = /^\[\s*([A-Za-z][\w.-]{0,31}|OK)\s*\]\s?(.*)$/;
 const CAPS = /^([A-Z][A-Z0-9_]{1,31}):\s(.*)$/;
-const LEVEL_WORDS = ['ERROR', 'WARN', 'INFO', 'DEBUG'];
+const LEVEL_WORDS = ['ERROR', 'WARN', 'INFO', 'DEBUG'].map((w) => new Prefix(`${w}]`));
+const LEVEL_AUX = LEVEL_WORDS.map((w) => LEVEL[w.text.slice(0, -1)]);
+const P_TEST = new Prefix('[TEST:');
 
 const isUpper = (c: number) => c >= 65 && c <= 90;
-const isTagChar = (c: number) => isWord(c) || c === 46 || c === 45;
-
-/** End of the run of bytes from `p` (before `e`) that `ok` accepts. */
-function run(v: LineView, p: number, ok: (c: number) => boolean): number {
-  while (p < v.e && ok(v.buf[p])) p++;
-  return p;
-}
-
-function skipSpace(v: LineView, p: number): number {
-  return run(v, p, isSpace);
-}
-
-const notMarkerSep = (c: number) => c !== 58 && c !== 93 && !isSpace(c);
 
 /*
  * Indexing matches the heads of TEST, KLOG, TAGGED and CAPS (the regexes
@@ -37,11 +26,12 @@ const notMarkerSep = (c: number) => c !== 58 && c !== 93 && !isSpace(c);
 /** `[TEST:<suite>:<name>:<VERDICT>` then `:` or `]`; names have no spaces, which rejects the garbage two CPUs make of a marker. */
 function testHead(v: LineView, row: RowScratch, subs: SubCache): number {
   const s = v.s + 6;
-  const a = run(v, s, notMarkerSep);
+  const a = runOf(v, s, C_MARKER);
   if (a === s || a >= v.e || v.buf[a] !== 58) return -1;
-  const b = run(v, a + 1, notMarkerSep);
+  const b = runOf(v, a + 1, C_MARKER);
   if (b === a + 1 || b >= v.e || v.buf[b] !== 58) return -1;
-  const c = run(v, b + 1, (x) => isUpper(x) || x === 95);
+  let c = b + 1;
+  while (c < v.e && (isUpper(v.buf[c]) || v.buf[c] === 95)) c++;
   if (c === b + 1 || c >= v.e || (v.buf[c] !== 58 && v.buf[c] !== 93)) return -1;
   row.sub = subs.get(v.buf, s, a);
   return 1;
@@ -49,16 +39,16 @@ function testHead(v: LineView, row: RowScratch, subs: SubCache): number {
 
 /** `[ INFO] target::path: ` (level right-aligned in 5): the level as aux, the target as sub. */
 function klogHead(v: LineView, row: RowScratch, subs: SubCache): number {
-  const p = skipSpace(v, v.s + 1);
+  const p = runOf(v, v.s + 1, C_SPACE);
   for (let k = 0; k < LEVEL_WORDS.length; k++) {
     const w = LEVEL_WORDS[k];
-    if (!v.startsWith(w, p - v.s) || v.at(p - v.s + w.length) !== 93) continue;
-    const q = p + w.length + 1;
-    const t = skipSpace(v, q);
+    if (!v.has(w, p - v.s)) continue;
+    const q = p + w.bytes.length;
+    const t = runOf(v, q, C_SPACE);
     if (t === q) return -1;
-    row.aux = LEVEL[w];
+    row.aux = LEVEL_AUX[k];
     // `target:` then whitespace; the target may itself hold `::`.
-    const m = run(v, t, (c) => isWord(c) || c === 58);
+    const m = runOf(v, t, C_TARGET);
     row.sub = m - t >= 2 && v.buf[m - 1] === 58 && m < v.e && isSpace(v.buf[m]) ? subs.get(v.buf, t, m - 1) : '';
     return 0;
   }
@@ -67,11 +57,11 @@ function klogHead(v: LineView, row: RowScratch, subs: SubCache): number {
 
 /** `[tag]` or `[ OK ]`: a letter then up to 31 of `[\w.-]`, spaces allowed inside the brackets. */
 function taggedHead(v: LineView, row: RowScratch, subs: SubCache): number {
-  const p = skipSpace(v, v.s + 1);
+  const p = runOf(v, v.s + 1, C_SPACE);
   if (p >= v.e || !((v.buf[p] | 32) >= 97 && (v.buf[p] | 32) <= 122)) return -1;
-  const g = run(v, p + 1, isTagChar);
+  const g = runOf(v, p + 1, C_TAG);
   if (g - p > 32) return -1;
-  const q = skipSpace(v, g);
+  const q = runOf(v, g, C_SPACE);
   if (q >= v.e || v.buf[q] !== 93) return -1;
   row.sub = subs.get(v.buf, p, g);
   return 2;
@@ -79,7 +69,7 @@ function taggedHead(v: LineView, row: RowScratch, subs: SubCache): number {
 
 /** `NET: msg`, `EL0_SYSCALL: msg`: a capital, then 1 to 31 of `[A-Z0-9_]`, a colon and whitespace. */
 function capsHead(v: LineView, row: RowScratch, subs: SubCache): number {
-  const g = run(v, v.s + 1, (c) => isUpper(c) || (c >= 48 && c <= 57) || c === 95);
+  const g = runOf(v, v.s + 1, C_CAPS);
   const n = g - v.s;
   if (n < 2 || n > 32 || g + 1 >= v.e || v.buf[g] !== 58 || !isSpace(v.buf[g + 1])) return -1;
   row.sub = subs.get(v.buf, v.s, g);
@@ -94,7 +84,7 @@ export const breenixLog: LineFamily = {
     return (line, row) => {
       const c = line.at(0);
       if (c === 91 /* [ */) {
-        if (line.at(1) === 84 /* T */ && line.startsWith('[TEST:')) {
+        if (line.at(1) === 84 /* T */ && line.has(P_TEST)) {
           const t = testHead(line, row, subs);
           if (t >= 0) return t;
         }

@@ -2,7 +2,7 @@ import type { FieldValue } from '../../../model/event.js';
 import type { RowScratch } from '../../../model/event-table.js';
 import { BREENIX_UNKNOWN_LABEL, BREENIX_UNKNOWN_NAME, breenixCategory, breenixEventName, breenixEventType, breenixEventTypes, breenixPackedNames, breenixTypeHex, breenixNumber, breenixPerCpuValues } from '../../../model/breenix-names.js';
 import { asciiBytes, bytesAt } from '../../../util/bytes.js';
-import { LineView, type DecodedRow, type LineFamily, type LineMatcher, type TsFix } from '../family.js';
+import { LineView, Prefix, type DecodedRow, type LineFamily, type LineMatcher, type TsFix } from '../family.js';
 
 /*
  * Breenix trace dumps on the serial console (breenix.md §1.7): `[TRACE]` ring
@@ -31,11 +31,7 @@ const SUB_RING = 'TRACE';
 const SUB_LATEST = 'TRACE_LATEST';
 
 const EVENT_PREFIX = '[TRACE] CPU';
-const B_PREFIX = asciiBytes(EVENT_PREFIX);
-const B_IDX = asciiBytes(' idx=');
-const B_TS = asciiBytes(' ts=');
-const B_TYPE = asciiBytes(' type=0x');
-const B_FLAGS = asciiBytes(' flags=0x');
+const P_EVENT = new Prefix(EVENT_PREFIX);
 
 const FREQ = /^\[TRACE\] Timestamp frequency: (\d+) Hz$/;
 const BOOT_FREQ_PREFIX = '[boot] Timer frequency: ';
@@ -92,76 +88,101 @@ export function newEventScan(): EventScan {
   return { cpu: 0, slot: 0, ticks: 0, id: 0, nameStart: 0, nameEnd: 0, labelStart: 0, labelEnd: 0, payloadStart: 0, payloadEnd: 0, payload: 0, flags: -1, known: false };
 }
 
-function isDigit(c: number): boolean {
-  return c >= 48 && c <= 57;
-}
+/** Digit values by byte, -1 for a non-digit; hex digit values (lowercase, as the kernel prints). */
+const DEC = new Int8Array(256).fill(-1);
+const HEX = new Int8Array(256).fill(-1);
+for (let d = 0; d < 10; d++) DEC[48 + d] = HEX[48 + d] = d;
+for (let d = 0; d < 6; d++) HEX[97 + d] = 10 + d;
 
-function hexValue(c: number): number {
-  if (c >= 48 && c <= 57) return c - 48;
-  if (c >= 97 && c <= 102) return c - 87;
-  return -1;
+/** True when buf[p, n) starts with ` <tag>=`, tag given as byte codes (literal compares: this runs per event line). */
+function tagAt(buf: Uint8Array, p: number, n: number, a: number, b: number, c: number): boolean {
+  return p + 5 <= n && buf[p] === 32 && buf[p + 1] === a && buf[p + 2] === b && buf[p + 3] === c;
 }
 
 /**
  * Scans `[TRACE] CPU<n> idx=<slot> ts=<ticks> type=0x<hhhh> <NAME> <label>=<payload>[ flags=0x<h>]`
  * from the line's bytes: no string, no regex, so the build allocates nothing
  * per event. Positions in `s` count from the line's start. Returns false when
- * the line breaks the grammar anywhere.
+ * the line breaks the grammar anywhere. Half the lines of a Breenix capture
+ * are these, so every field is read with table lookups and literal compares.
  */
 export function scanEventLine(v: LineView, s: EventScan): boolean {
   const buf = v.buf;
   const n = v.e;
   const o = v.s;
-  if (!bytesAt(buf, o, n, B_PREFIX)) return false;
+  if (!v.has(P_EVENT)) return false;
   let p = o + EVENT_PREFIX.length;
-  let c = 0;
+  let d = 0;
   // CPU: a u8.
   let x = 0;
   let start = p;
-  while (p < n && isDigit((c = buf[p])) && p - start < 3) {
-    x = x * 10 + c - 48;
+  while (p < n && (d = DEC[buf[p]]) >= 0 && p - start < 3) {
+    x = x * 10 + d;
     p++;
   }
   if (p === start || x > 255) return false;
   s.cpu = x;
-  if (!bytesAt(buf, p, n, B_IDX)) return false;
+  // ` idx=`
+  if (!tagAt(buf, p, n, 105, 100, 120) || buf[p + 4] !== 61) return false;
   p += 5;
   x = 0;
   start = p;
-  while (p < n && isDigit((c = buf[p])) && p - start < 5) {
-    x = x * 10 + c - 48;
+  while (p < n && (d = DEC[buf[p]]) >= 0 && p - start < 5) {
+    x = x * 10 + d;
     p++;
   }
   // A slot of a 1024-entry ring.
   if (p === start || x > 1023) return false;
   s.slot = x;
-  if (!bytesAt(buf, p, n, B_TS)) return false;
+  // ` ts=`
+  if (!(p + 4 <= n && buf[p] === 32 && buf[p + 1] === 116 && buf[p + 2] === 115 && buf[p + 3] === 61)) return false;
   p += 4;
   x = 0;
   start = p;
-  while (p < n && isDigit((c = buf[p])) && p - start < 20) {
-    x = x * 10 + c - 48;
+  // Nine digits stay a small integer; longer tick counts go on in floating point.
+  while (p < n && (d = DEC[buf[p]]) >= 0 && p - start < 9) {
+    x = x * 10 + d;
+    p++;
+  }
+  let ticks = x;
+  while (p < n && (d = DEC[buf[p]]) >= 0 && p - start < 20) {
+    ticks = ticks * 10 + d;
     p++;
   }
   if (p === start) return false;
-  s.ticks = x;
-  if (!bytesAt(buf, p, n, B_TYPE)) return false;
+  s.ticks = ticks;
+  // ` type=0x<hhhh> `
+  if (!(p + 13 <= n && tagAt(buf, p, n, 116, 121, 112) && buf[p + 4] === 101 && buf[p + 5] === 61 && buf[p + 6] === 48 && buf[p + 7] === 120)) return false;
   p += 8;
-  if (p + 4 > n) return false;
-  x = 0;
-  for (let k = 0; k < 4; k++) {
-    const h = hexValue(buf[p++]);
-    if (h < 0) return false;
-    x = x * 16 + h;
-  }
+  const h0 = HEX[buf[p]];
+  const h1 = HEX[buf[p + 1]];
+  const h2 = HEX[buf[p + 2]];
+  const h3 = HEX[buf[p + 3]];
+  if ((h0 | h1 | h2 | h3) < 0 || buf[p + 4] !== 32) return false;
+  x = (h0 << 12) | (h1 << 8) | (h2 << 4) | h3;
   s.id = x;
-  if (p >= n || buf[p++] !== 32) return false;
+  p += 5;
   let labelStart: number;
   let eq = -1;
+  let c = 0;
   // Most lines carry their type's own name and label: one compare, and nothing to check for garbling there.
   const known = knownBytes(x);
-  s.known = known !== undefined && known.plain && bytesAt(buf, p, n, known.nameLabel);
-  if (s.known) {
+  let isKnown = false;
+  if (known !== undefined && known.plain && p + known.nameLabel.length <= n) {
+    // A word at a time, then the last bytes one by one.
+    const words = known.words;
+    const dv = v.words;
+    let k = 0;
+    while (k < words.length && dv.getInt32(p + 4 * k, true) === words[k]) k++;
+    if (k === words.length) {
+      const want = known.nameLabel;
+      k *= 4;
+      while (k < want.length && buf[p + k] === want[k]) k++;
+      isKnown = k === want.length;
+    }
+  }
+  s.known = isKnown;
+  if (isKnown) {
     const k = known as KnownType;
     s.nameStart = p - o;
     s.nameEnd = p + k.name.length - o;
@@ -174,7 +195,7 @@ export function scanEventLine(v: LineView, s: EventScan): boolean {
     const nameStart = p;
     while (p < n) {
       c = buf[p];
-      if (!((c >= 65 && c <= 90) || isDigit(c) || c === 95)) break;
+      if (!((c >= 65 && c <= 90) || DEC[c] >= 0 || c === 95)) break;
       p++;
     }
     if (p === nameStart || p >= n || buf[p] !== 32) return false;
@@ -192,12 +213,12 @@ export function scanEventLine(v: LineView, s: EventScan): boolean {
       p++;
     }
   }
-  if (eq <= labelStart || eq === p - 1) return false;
+  if (eq <= labelStart || eq === p - 1 || p - eq > 11) return false;
   x = 0;
   for (let k = eq + 1; k < p; k++) {
-    c = buf[k];
-    if (!isDigit(c) || k - eq > 10) return false;
-    x = x * 10 + c - 48;
+    d = DEC[buf[k]];
+    if (d < 0) return false;
+    x = x * 10 + d;
   }
   if (x > 0xffffffff) return false;
   s.labelStart = labelStart - o;
@@ -207,17 +228,15 @@ export function scanEventLine(v: LineView, s: EventScan): boolean {
   s.payload = x;
   s.flags = -1;
   if (p === n) return true;
-  if (!bytesAt(buf, p, n, B_FLAGS)) return false;
+  // ` flags=0x<h>` with one or two hex digits, to the line's end.
+  if (!(p + 10 <= n && n <= p + 11 && tagAt(buf, p, n, 102, 108, 97) && buf[p + 4] === 103 && buf[p + 5] === 115 && buf[p + 6] === 61 && buf[p + 7] === 48 && buf[p + 8] === 120)) return false;
   p += 9;
   x = 0;
-  start = p;
-  while (p < n) {
-    const h = hexValue(buf[p]);
-    if (h < 0 || p - start >= 2) return false;
-    x = x * 16 + h;
-    p++;
+  for (; p < n; p++) {
+    d = HEX[buf[p]];
+    if (d < 0) return false;
+    x = x * 16 + d;
   }
-  if (p === start) return false;
   s.flags = x;
   return true;
 }
@@ -228,6 +247,8 @@ interface KnownType {
   label: Uint8Array | null;
   /** `NAME label=`: what a clean line holds after `type=0x…`. */
   nameLabel: Uint8Array;
+  /** nameLabel's whole 4-byte words, little-endian. */
+  words: Int32Array;
   /** Name and label are what the scanner's own grammar accepts (so a match reads the same either way). */
   plain: boolean;
 }
@@ -242,7 +263,10 @@ function knownBytes(id: number): KnownType | undefined {
     KNOWN_BYTES = new Array<KnownType | undefined>(1 << 16);
     for (const t of breenixEventTypes()) {
       const plain = /^[A-Z0-9_]+$/.test(t.name) && t.name !== BREENIX_UNKNOWN_NAME && t.label !== undefined && t.label !== null && /^[^\s[\]:=]+$/.test(t.label);
-      KNOWN_BYTES[t.id] = { name: asciiBytes(t.name), label: t.label ? asciiBytes(t.label) : null, nameLabel: asciiBytes(`${t.name} ${t.label ?? ''}=`), plain };
+      const nameLabel = asciiBytes(`${t.name} ${t.label ?? ''}=`);
+      const dv = new DataView(nameLabel.buffer);
+      const words = Int32Array.from({ length: nameLabel.length >> 2 }, (_, k) => dv.getInt32(4 * k, true));
+      KNOWN_BYTES[t.id] = { name: asciiBytes(t.name), label: t.label ? asciiBytes(t.label) : null, nameLabel, words, plain };
     }
   }
   return KNOWN_BYTES[id];
@@ -567,15 +591,23 @@ function garbled(pass: Pass, tag: string, row: RowScratch): number {
 }
 
 /** Starts of lines this family claims (others return -1 after one or two byte compares). */
+const P_PANIC_START = new Prefix('====== PANIC TRACE DUMP');
+const P_PANIC_END = new Prefix('====== END PANIC DUMP');
+const P_TRACE = new Prefix('[TRACE');
+const P_COUNTER = new Prefix('[COUNTER');
+const P_PROVIDER = new Prefix('[PROVIDER]');
+const P_SUMMARY = new Prefix('[SUMMARY]');
+const P_BOOT_FREQ = new Prefix(BOOT_FREQ_PREFIX);
+
 function claims(v: LineView): boolean {
   const c0 = v.at(0);
-  if (c0 === 61 /* = */) return v.startsWith('====== PANIC TRACE DUMP') || v.startsWith('====== END PANIC DUMP');
+  if (c0 === 61 /* = */) return v.has(P_PANIC_START) || v.has(P_PANIC_END);
   if (c0 !== 91 /* [ */) return false;
   const c1 = v.at(1);
-  if (c1 === 84) return v.startsWith('[TRACE');
-  if (c1 === 67) return v.startsWith('[COUNTER');
-  if (c1 === 80) return v.startsWith('[PROVIDER]');
-  if (c1 === 83) return v.startsWith('[SUMMARY]');
+  if (c1 === 84) return v.has(P_TRACE);
+  if (c1 === 67) return v.has(P_COUNTER);
+  if (c1 === 80) return v.has(P_PROVIDER);
+  if (c1 === 83) return v.has(P_SUMMARY);
   return false;
 }
 
@@ -583,16 +615,9 @@ function createMatcher(): LineMatcher {
   let pass: Pass | null = null;
   const scan = newEventScan();
   const matcher: LineMatcher = (line, row) => {
-    if (!claims(line)) {
-      // The aarch64 boot line carries the counter frequency; it stays a TAGGED line of breenix-log.
-      if (line.at(1) === 98 /* b */ && line.startsWith(BOOT_FREQ_PREFIX)) {
-        const m = BOOT_FREQ.exec(line.text());
-        if (m) (pass ??= new Pass()).setFreq(Number(m[1]), 'boot');
-      }
-      return -1;
-    }
-    pass ??= new Pass();
-    if (scanEventLine(line, scan)) {
+    // Event lines first: they are most of a dump.
+    if (line.at(1) === 84 /* T */ && scanEventLine(line, scan)) {
+      pass ??= new Pass();
       if (!scan.known && garbledReason(line, scan) !== null) return garbled(pass, 'TRACE', row);
       pass.event(scan);
       row.cpu = scan.cpu;
@@ -601,6 +626,15 @@ function createMatcher(): LineMatcher {
       row.sub = pass.inLatest ? SUB_LATEST : SUB_RING;
       return T_EVENT;
     }
+    if (!claims(line)) {
+      // The aarch64 boot line carries the counter frequency; it stays a TAGGED line of breenix-log.
+      if (line.at(1) === 98 /* b */ && line.has(P_BOOT_FREQ)) {
+        const m = BOOT_FREQ.exec(line.text());
+        if (m) (pass ??= new Pass()).setFreq(Number(m[1]), 'boot');
+      }
+      return -1;
+    }
+    pass ??= new Pass();
     return otherLine(pass, line.full(), row);
   };
   matcher.state = () => (pass ? pass.state() : undefined);

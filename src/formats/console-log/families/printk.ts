@@ -1,5 +1,5 @@
 import type { RowScratch } from '../../../model/event-table.js';
-import type { LineFamily, LineView } from '../family.js';
+import { C_SUBSYS, CLASS, HEAD_BYTES, isSpace, type LineFamily, type LineView } from '../family.js';
 
 // `<6>[    1.234567] msg`, `[    1.234567][    T1] msg`, `[    0.000000] [    C0] msg`.
 const PRINTK = /^(?:<(\d)>)?\[\s*(\d+\.\d+)\](?:\s*\[\s*([TC])(\d+)\])?\s?(.*)$/;
@@ -7,6 +7,22 @@ const PRINTK = /^(?:<(\d)>)?\[\s*(\d+\.\d+)\](?:\s*\[\s*([TC])(\d+)\])?\s?(.*)$/
 const SUBSYS = /([A-Za-z][\w.-]{0,23}(?: [\w:.()-]{1,32})?|[\w-]+ \([\w.-]+\)):\s/y;
 
 const isDigit = (c: number) => c >= 48 && c <= 57;
+
+/**
+ * Whether SUBSYS can match at byte `p`: it needs a `:` then whitespace after
+ * a run of `[\w.:() -]` inside the text the regex sees. Most messages have
+ * none, and skip the regex and the string it needs.
+ */
+function maySubsys(v: LineView, p: number): boolean {
+  const buf = v.buf;
+  const end = Math.min(v.e, v.s + HEAD_BYTES) - 1;
+  for (; p < end; p++) {
+    const c = buf[p];
+    if (c === 58 && isSpace(buf[p + 1])) return true;
+    if ((CLASS[c] & C_SUBSYS) === 0 && c !== 32) return false;
+  }
+  return false;
+}
 
 /**
  * The printk header, parsed from bytes for indexing (it runs on every line
@@ -17,63 +33,60 @@ function header(v: LineView, row: RowScratch): number {
   const buf = v.buf;
   const e = v.e;
   let p = v.s;
-  // Past the end reads as NaN, which no comparison below accepts.
-  const at = (i: number) => (i < e ? buf[i] : NaN);
-  let c = at(p);
+  // Past the end reads as -1, which no comparison below accepts (written out: this runs on every `[` line).
+  let c = p < e ? buf[p] : -1;
   let level = NaN;
   if (c === 60 /* < */) {
-    const d = at(p + 1);
-    if (!isDigit(d) || at(p + 2) !== 62 /* > */) return -1;
+    const d = p + 1 < e ? buf[p + 1] : -1;
+    if (!isDigit(d) || p + 2 >= e || buf[p + 2] !== 62 /* > */) return -1;
     level = d - 48;
     p += 3;
-    c = at(p);
+    c = p < e ? buf[p] : -1;
   }
   if (c !== 91 /* [ */) return -1;
   p++;
-  while (at(p) === 32) p++;
+  while (p < e && buf[p] === 32) p++;
   let num = 0;
-  let digits = 0;
-  while (isDigit((c = at(p)))) {
+  const first = p;
+  while (p < e && isDigit((c = buf[p]))) {
     num = num * 10 + (c - 48);
     p++;
-    digits++;
   }
-  if (digits === 0 || c !== 46 /* . */) return -1;
+  if (p === first || p >= e || buf[p] !== 46 /* . */) return -1;
   p++;
   let scale = 1;
-  while (isDigit((c = at(p)))) {
+  while (p < e && isDigit((c = buf[p]))) {
     num = num * 10 + (c - 48);
     scale *= 10;
     p++;
   }
-  if (scale === 1 || c !== 93 /* ] */) return -1;
+  if (scale === 1 || p >= e || buf[p] !== 93 /* ] */) return -1;
   p++;
   // One division of two exact integers: the same double Number("1.234567") gives.
   row.ts = num / scale;
   if (level === level) row.aux = level;
   // Optional caller id: `[    T1]` or ` [    C0]`.
   let q = p;
-  while (at(q) === 32) q++;
-  if (at(q) === 91) {
+  while (q < e && buf[q] === 32) q++;
+  if (q < e && buf[q] === 91) {
     q++;
-    while (at(q) === 32) q++;
-    const kind = at(q);
+    while (q < e && buf[q] === 32) q++;
+    const kind = q < e ? buf[q] : -1;
     if (kind === 84 /* T */ || kind === 67 /* C */) {
       q++;
       let id = 0;
-      let n = 0;
-      while (isDigit((c = at(q)))) {
+      const from = q;
+      while (q < e && isDigit((c = buf[q]))) {
         id = id * 10 + (c - 48);
         q++;
-        n++;
       }
-      if (n > 0 && c === 93) {
+      if (q > from && q < e && buf[q] === 93) {
         if (kind === 67) row.cpu = id;
         p = q + 1;
       }
     }
   }
-  if (at(p) === 32) p++;
+  if (p < e && buf[p] === 32) p++;
   return p - v.s;
 }
 
@@ -87,7 +100,7 @@ export const printk: LineFamily = {
     if (at < 0) return -1;
     // A subsystem prefix starts with a word character or '-': some messages are rejected without their text.
     const m = line.at(at);
-    if ((m | 32) >= 97 && (m | 32) <= 122 || isDigit(m) || m === 95 || m === 45) {
+    if (((m | 32) >= 97 && (m | 32) <= 122 || isDigit(m) || m === 95 || m === 45) && maySubsys(line, line.s + at)) {
       SUBSYS.lastIndex = at;
       const s = SUBSYS.exec(line.text());
       row.sub = s ? s[1] : '';
