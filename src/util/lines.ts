@@ -11,15 +11,17 @@ export const MAX_LINE_BYTES = 1 << 20;
  * arrives in pieces with the same line number and `piece` = 1, 2, … (0 for a
  * whole line). With `range`, only bytes [start, end) are read and line
  * numbers count from 1 at `start` (the caller picks `start` after a newline).
- * With `find`, `found` says whether those bytes hold it anywhere (one memmem
- * per chunk, not per line: how a reader notices another format inside).
+ * With `find`, `found` says whether those bytes hold `find.bytes` anywhere
+ * (one memmem per chunk, not per line: how a reader notices another format
+ * inside). `find.found` is set before the lines of the chunk holding it are
+ * handed over, so a caller can skip looking for it in every line before.
  */
 export function forEachLine(
   path: string,
   onLine: (buf: Buffer, start: number, end: number, lineNo: number, byteOffset: number, piece: number) => void,
   chunkBytes = 4 << 20,
   range: { start: number; end: number } = { start: 0, end: Infinity },
-  find?: Uint8Array,
+  find?: { bytes: Uint8Array; found: boolean },
 ): { lines: number; bytes: number; longLines: number; found: boolean } {
   const src = new FileSource(path);
   try {
@@ -40,7 +42,7 @@ export function forEachLine(
       pos += got;
       const end = carry + got;
       // From far enough back that a match across the last read's end is seen.
-      if (find && !found) found = buf.subarray(Math.max(0, carry - find.length + 1), end).indexOf(find) >= 0;
+      if (find && !found) found = find.found = buf.subarray(Math.max(0, carry - find.bytes.length + 1), end).indexOf(find.bytes) >= 0;
       let s = 0;
       for (;;) {
         const nl = buf.indexOf(10, s);

@@ -194,6 +194,7 @@ export function scanRange(path: string, name: string, start: number, end: number
   let dumps = 0;
   let lastLine = 0;
   let longLines = 0;
+  const dumpMark = { bytes: DUMP_START, found: false };
   const { lines, found } = forEachLine(
     path,
     (buf, s, e, lineNo, off, piece) => {
@@ -227,7 +228,7 @@ export function scanRange(path: string, name: string, start: number, end: number
       let t = classify(view, row);
       if (t === 0) {
         // The mark opens its line, maybe behind spaces or another CPU's junk.
-        if (bytesIn(view.buf, view.s, Math.min(view.e, view.s + JUNK_PREFIX_MAX + 8 + DUMP_START.length), DUMP_START)) dumps++;
+        if (dumpMark.found && bytesIn(view.buf, view.s, Math.min(view.e, view.s + JUNK_PREFIX_MAX + 8 + DUMP_START.length), DUMP_START)) dumps++;
         const k = junkPrefixEnd(view);
         if (k > 0) {
           view.set(view.buf, view.s + k, view.e);
@@ -242,7 +243,7 @@ export function scanRange(path: string, name: string, start: number, end: number
     },
     4 << 20,
     { start, end },
-    TII_DUMP_START_BYTES,
+    dumpMark,
   );
   return { piece: b.finish(), lines, blank, junk, binary, dumps, dumpInside: found, longLines, lastLine, diagnostics: diags.list(), states: matchers.map((m) => m.state?.()) };
 }

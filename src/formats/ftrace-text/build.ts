@@ -311,7 +311,7 @@ export function buildFtrace(
     row.sub = '';
     row.aux = NaN;
     add(T.LINE, lineNo, off, end);
-  }, chunkBytes, undefined, TII_DUMP_START_BYTES);
+  }, chunkBytes, undefined, { bytes: TII_DUMP_START_BYTES, found: false });
 
   for (const s of stacks.values()) unclosed += s.length;
   if (b.size === 0) {

@@ -485,7 +485,7 @@ export function buildQemu(
     if (hasControl(buf, s, e) > 4) diags.add({ code: 'BINARY_JUNK', severity: 'warning', file: name, line: lineNo, message: 'binary data in a QEMU log; kept as a LINE event' });
     add(T.LINE, lineNo, off, end, -1, '', NaN);
     openRecord(Open.NONE, lineNo, '', true);
-  }, chunkBytes, undefined, TII_DUMP_START_BYTES);
+  }, chunkBytes, undefined, { bytes: TII_DUMP_START_BYTES, found: false });
 
   /** An x86 delivery record, merged with the announcing line when `via` says there was one. */
   function x86Record(m: RegExpExecArray, lineNo: number, end: number, via: Pending, off = 0): void {
