@@ -92,6 +92,7 @@ export const C_MARKER = 8; // anything but `:`, `]` and whitespace
 export const C_CAPS = 16; // `[A-Z0-9_]`
 export const C_TARGET = 32; // `[\w:]`
 export const C_SUBSYS = 64; // `[\w.:()-]`
+export const C_NAME = 128; // `[\w-]`
 export const CLASS = new Uint8Array(256);
 for (let c = 0; c < 256; c++) {
   const space = c === 32 || (c >= 9 && c <= 13) || c === 160;
@@ -105,7 +106,8 @@ for (let c = 0; c < 256; c++) {
     (c !== 58 && c !== 93 && !space ? C_MARKER : 0) |
     (upper || digit || c === 95 ? C_CAPS : 0) |
     (word || c === 58 ? C_TARGET : 0) |
-    (word || c === 46 || c === 58 || c === 40 || c === 41 || c === 45 ? C_SUBSYS : 0);
+    (word || c === 46 || c === 58 || c === 40 || c === 41 || c === 45 ? C_SUBSYS : 0) |
+    (word || c === 45 ? C_NAME : 0);
 }
 
 /** Whitespace as a regex's `\s` sees it in latin1 text. */

@@ -1,27 +1,48 @@
 import type { RowScratch } from '../../../model/event-table.js';
-import { C_SUBSYS, CLASS, HEAD_BYTES, isSpace, type LineFamily, type LineView } from '../family.js';
+import { C_NAME, C_SUBSYS, C_TAG, CLASS, HEAD_BYTES, isSpace, runOf, SubCache, type LineFamily, type LineView } from '../family.js';
 
 // `<6>[    1.234567] msg`, `[    1.234567][    T1] msg`, `[    0.000000] [    C0] msg`.
 const PRINTK = /^(?:<(\d)>)?\[\s*(\d+\.\d+)\](?:\s*\[\s*([TC])(\d+)\])?\s?(.*)$/;
-// A subsystem prefix: `pci 0000:00:01.0:`, `ACPI:`, `virtio_blk virtio1:`, `EXT4-fs (vda):`.
-const SUBSYS = /([A-Za-z][\w.-]{0,23}(?: [\w:.()-]{1,32})?|[\w-]+ \([\w.-]+\)):\s/y;
 
 const isDigit = (c: number) => c >= 48 && c <= 57;
+const isLetter = (c: number) => (c | 32) >= 97 && (c | 32) <= 122;
 
 /**
- * Whether SUBSYS can match at byte `p`: it needs a `:` then whitespace after
- * a run of `[\w.:() -]` inside the text the regex sees. Most messages have
- * none, and skip the regex and the string it needs.
+ * A subsystem prefix at byte `p` (`pci 0000:00:01.0:`, `ACPI:`,
+ * `virtio_blk virtio1:`, `EXT4-fs (vda):`): where it ends (before its `:`),
+ * or -1. Exactly what the regex
+ *   `([A-Za-z][\w.-]{0,23}(?: [\w:.()-]{1,32})?|[\w-]+ \([\w.-]+\)):\s`
+ * matches at `p` within the line's first HEAD_BYTES, found in one forward
+ * scan: every run it backtracks over ends at a byte its class excludes, so
+ * only the whole run can be followed by what comes next. It runs on every
+ * printk message, and the regex cost a string per line.
  */
-function maySubsys(v: LineView, p: number): boolean {
+export function subsysEnd(v: LineView, p: number): number {
   const buf = v.buf;
-  const end = Math.min(v.e, v.s + HEAD_BYTES) - 1;
-  for (; p < end; p++) {
-    const c = buf[p];
-    if (c === 58 && isSpace(buf[p + 1])) return true;
-    if ((CLASS[c] & C_SUBSYS) === 0 && c !== 32) return false;
+  const lim = Math.min(v.e, v.s + HEAD_BYTES);
+  const colonSpace = (q: number) => q + 1 < lim && buf[q] === 58 && isSpace(buf[q + 1]);
+  const c0 = p < lim ? buf[p] : -1;
+  if (c0 < 0) return -1;
+  if (isLetter(c0)) {
+    // [A-Za-z][\w.-]{0,23}: the run must end within 24 bytes.
+    const r = Math.min(runOf(v, p + 1, C_TAG), lim);
+    if (r - p <= 24) {
+      // ( [\w:.()-]{1,32})?: greedy, so tried first; only the run's last byte can be the ':' before whitespace.
+      if (r < lim && buf[r] === 32) {
+        const r2 = Math.min(runOf(v, r + 1, C_SUBSYS), lim);
+        const k = r2 - (r + 1) - 1;
+        if (k >= 1 && k <= 32 && colonSpace(r2 - 1)) return r2 - 1;
+      }
+      if (colonSpace(r)) return r;
+    }
   }
-  return false;
+  if ((CLASS[c0] & C_NAME) === 0) return -1;
+  // [\w-]+ \([\w.-]+\)
+  const a = Math.min(runOf(v, p, C_NAME), lim);
+  if (a + 1 >= lim || buf[a] !== 32 || buf[a + 1] !== 40) return -1;
+  const b = Math.min(runOf(v, a + 2, C_TAG), lim);
+  if (b === a + 2 || b >= lim || buf[b] !== 41) return -1;
+  return colonSpace(b + 1) ? b + 1 : -1;
 }
 
 /**
@@ -93,19 +114,17 @@ function header(v: LineView, row: RowScratch): number {
 export const printk: LineFamily = {
   id: 'printk',
   types: ['PRINTK'],
-  create: () => (line, row) => {
-    const c = line.at(0);
-    if (c !== 91 /* [ */ && c !== 60 /* < */) return -1;
-    const at = header(line, row);
-    if (at < 0) return -1;
-    // A subsystem prefix starts with a word character or '-': some messages are rejected without their text.
-    const m = line.at(at);
-    if (((m | 32) >= 97 && (m | 32) <= 122 || isDigit(m) || m === 95 || m === 45) && maySubsys(line, line.s + at)) {
-      SUBSYS.lastIndex = at;
-      const s = SUBSYS.exec(line.text());
-      row.sub = s ? s[1] : '';
-    } else row.sub = '';
-    return 0;
+  create: () => {
+    const subs = new SubCache();
+    return (line, row) => {
+      const c = line.at(0);
+      if (c !== 91 /* [ */ && c !== 60 /* < */) return -1;
+      const at = header(line, row);
+      if (at < 0) return -1;
+      const end = subsysEnd(line, line.s + at);
+      row.sub = end < 0 ? '' : subs.get(line.buf, line.s + at, end);
+      return 0;
+    };
   },
   fields(line) {
     const m = PRINTK.exec(line);
