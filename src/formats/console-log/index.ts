@@ -14,7 +14,7 @@ import { breenixTrace } from './families/breenix-trace.js';
 import { printk } from './families/printk.js';
 import { sel4 } from './families/sel4.js';
 
-/** Families in the order they are tried; the first match wins, LINE is the fallback. */
+/** Families in the order they are tried; the first match wins, LINE is the fallback. Breenix trace must stay first (scanRange's fast path). */
 export const FAMILIES: readonly LineFamily[] = [breenixTrace, printk, breenixLog, sel4];
 
 /** Global type table: LINE, then every family's types. */
@@ -186,6 +186,7 @@ export function scanRange(path: string, name: string, start: number, end: number
   const row = newScratch();
   const matchers = FAMILIES.map((f) => f.create());
   const classify = classifier(matchers);
+  const traceMatcher = matchers[0];
   const view = new LineView();
   const diags = new DiagnosticLog();
   let blank = 0;
@@ -217,7 +218,8 @@ export function scanRange(path: string, name: string, start: number, end: number
       row.aux = NaN;
       // Escapes and junk show at a line's start; scanning only there keeps this check cheap.
       // A trace event line is checked to its last byte by its family, so it skips this.
-      if (!view.has(TRACE_CPU) && hasControl(view)) {
+      const traceLine = view.has(TRACE_CPU);
+      if (!traceLine && hasControl(view)) {
         if (isBinaryJunk(view)) {
           binary++;
           diags.add({ code: 'BINARY_JUNK', severity: 'warning', file: name, line: lineNo, message: 'binary data in a text log; kept as a LINE event' });
@@ -225,7 +227,9 @@ export function scanRange(path: string, name: string, start: number, end: number
         const clean = Buffer.from(cleanLine(view.full()), 'latin1');
         view.set(clean, 0, clean.length);
       }
-      let t = classify(view, row);
+      // Half the lines of a Breenix capture are ring events: their family is first, so asking it alone decides the same.
+      const first = traceLine ? traceMatcher(view, row) : -1;
+      let t = first >= 0 ? FAMILY_BASE[0] + first : classify(view, row);
       if (t === 0) {
         // The mark opens its line, maybe behind spaces or another CPU's junk.
         if (dumpMark.found && bytesIn(view.buf, view.s, Math.min(view.e, view.s + JUNK_PREFIX_MAX + 8 + DUMP_START.length), DUMP_START)) dumps++;
