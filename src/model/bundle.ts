@@ -1,4 +1,4 @@
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { FileSource } from '../util/file-source.js';
 import { UserError } from '../util/errors.js';
@@ -9,17 +9,39 @@ import type { Diagnostic } from './diagnostics.js';
 export const BUNDLE_VERSION = 3;
 export const MANIFEST = 'manifest.json';
 
-export type Column = Uint32Array | Int16Array | Uint16Array | Float64Array | Uint8Array;
-type Dtype = 'u32' | 'i16' | 'u16' | 'f64' | 'u8';
+export type Column = Uint32Array | Int16Array | Uint16Array | Float64Array | Uint8Array | Int8Array | Float32Array;
+export type Dtype = 'u32' | 'i16' | 'u16' | 'f64' | 'u8' | 'i8' | 'f32';
 
-const CTOR = { u32: Uint32Array, i16: Int16Array, u16: Uint16Array, f64: Float64Array, u8: Uint8Array } as const;
+const CTOR = { u32: Uint32Array, i16: Int16Array, u16: Uint16Array, f64: Float64Array, u8: Uint8Array, i8: Int8Array, f32: Float32Array } as const;
 
 function dtypeOf(c: Column): Dtype {
   if (c instanceof Uint32Array) return 'u32';
   if (c instanceof Int16Array) return 'i16';
   if (c instanceof Uint16Array) return 'u16';
   if (c instanceof Float64Array) return 'f64';
+  if (c instanceof Int8Array) return 'i8';
+  if (c instanceof Float32Array) return 'f32';
   return 'u8';
+}
+
+/** Whether every value of `data` is stored exactly by `dtype` (NaN included for f32). */
+function fitsIn(data: Column, dtype: Dtype): boolean {
+  switch (dtype) {
+    case 'u16':
+      for (let i = 0; i < data.length; i++) if (data[i] > 0xffff || data[i] < 0) return false;
+      return true;
+    case 'i8':
+      for (let i = 0; i < data.length; i++) if (data[i] > 127 || data[i] < -128) return false;
+      return true;
+    case 'f32':
+      for (let i = 0; i < data.length; i++) {
+        const v = data[i];
+        if (Math.fround(v) !== v && v === v) return false;
+      }
+      return true;
+    default:
+      return dtypeOf(data) === dtype;
+  }
 }
 
 /**
@@ -47,8 +69,14 @@ export interface ColumnInfo {
 
 /** Where a table builder appends its columns block by block. */
 export interface ColumnSink {
-  append(name: string, data: Column): void;
+  /** `narrow`: a smaller dtype the sink may store the column in while every value fits it exactly. */
+  append(name: string, data: Column, narrow?: Dtype): void;
   finish(constant?: ReadonlyMap<string, number>): Record<string, { dtype: Dtype; segment: SegmentInfo }>;
+}
+
+function writeAll(fd: number, data: Column, position: number): void {
+  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done, position + done);
 }
 
 /** A sink that keeps columns in memory: for tests that look at a built table directly. */
@@ -88,7 +116,8 @@ export class MemoryColumns implements ColumnSink {
  * segment (`<name>.<segment>.col`); the build stitches segments in the manifest.
  */
 export class ColumnWriter implements ColumnSink {
-  private readonly fds = new Map<string, { fd: number; dtype: Dtype; length: number }>();
+  /** Per column: its file, the dtype given (`dtype`), the one stored (`stored`) and the values written. */
+  private readonly fds = new Map<string, { fd: number; dtype: Dtype; stored: Dtype; length: number }>();
 
   constructor(
     readonly dir: string,
@@ -99,15 +128,26 @@ export class ColumnWriter implements ColumnSink {
     return `${name}.${this.segment}.col`;
   }
 
-  append(name: string, data: Column): void {
+  append(name: string, data: Column, narrow?: Dtype): void {
     let f = this.fds.get(name);
     if (!f) {
-      f = { fd: openSync(join(this.dir, this.fileOf(name)), 'w'), dtype: dtypeOf(data), length: 0 };
+      const dtype = dtypeOf(data);
+      f = { fd: openSync(join(this.dir, this.fileOf(name)), 'w+'), dtype, stored: narrow && fitsIn(data, narrow) ? narrow : dtype, length: 0 };
       this.fds.set(name, f);
     }
-    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    for (let done = 0; done < bytes.length; ) done += writeSync(f.fd, bytes, done, bytes.length - done);
+    if (f.stored !== f.dtype && !fitsIn(data, f.stored)) this.widen(f);
+    const out = f.stored === f.dtype ? data : new CTOR[f.stored](data);
+    writeAll(f.fd, out, f.length * out.BYTES_PER_ELEMENT);
     f.length += data.length;
+  }
+
+  /** A value that does not fit the narrow dtype came: the file so far is rewritten in the given one. */
+  private widen(f: { fd: number; dtype: Dtype; stored: Dtype; length: number }): void {
+    const narrow = new CTOR[f.stored](f.length);
+    const bytes = new Uint8Array(narrow.buffer);
+    for (let done = 0; done < bytes.length; ) done += readSync(f.fd, bytes, done, bytes.length - done, done);
+    f.stored = f.dtype;
+    writeAll(f.fd, new CTOR[f.dtype](narrow), 0);
   }
 
   /**
@@ -119,7 +159,7 @@ export class ColumnWriter implements ColumnSink {
     for (const [name, f] of this.fds) {
       closeSync(f.fd);
       const fill = constant.get(name);
-      if (fill === undefined) out[name] = { dtype: f.dtype, segment: { file: this.fileOf(name), length: f.length } };
+      if (fill === undefined) out[name] = { dtype: f.dtype, segment: { file: this.fileOf(name), length: f.length, ...(f.stored !== f.dtype ? { dtype: f.stored } : {}) } };
       else {
         unlinkSync(join(this.dir, this.fileOf(name)));
         out[name] = { dtype: f.dtype, segment: { file: null, length: f.length, fill: fill === fill ? fill : null } };

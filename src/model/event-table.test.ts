@@ -192,3 +192,45 @@ test('filter reads picked events in runs and gives what one read per event gives
   }
   src.close();
 });
+
+test('narrow columns: stored small while values fit, widened in place when one does not, read back exact', () => {
+  const dir = join(root, 'narrow');
+  const draft = new BundleDraft(dir);
+  const want = { cpu: [] as number[], aux: [] as number[], sub: [] as string[] };
+  const pieces: TablePiece[] = [];
+  // Piece 0 fits the narrow dtypes throughout; piece 1 fits for its first block, then breaks each at once.
+  [0, 1].forEach((k) => {
+    const b = new EventTableBuilder(TYPES, new ColumnWriter(draft.tmp, k));
+    const row = newScratch();
+    for (let i = 0; i < 100_000; i++) {
+      const late = k === 1 && i >= 70_000;
+      row.type = 1;
+      row.ts = i;
+      row.cpu = late ? 200 + (i % 50) : i % 4;
+      row.aux = late ? 2 ** 40 + i + 0.5 : i % 3 === 0 ? NaN : i % 1000;
+      // 80,000 distinct names: past 65,536 the ids no longer fit 16 bits (in the second block).
+      row.sub = k === 1 && i >= 20_000 ? `s${i}` : ['', 'pci', 'usb'][i % 3];
+      b.add(i + 1, 0, 1, row);
+      want.cpu.push(row.cpu);
+      want.aux.push(row.aux);
+      want.sub.push(row.sub);
+    }
+    pieces.push(b.finish());
+  });
+  const t = finishTable(pieces, [0, 100_000], draft.tmp, 't0.', { label: 'narrow', typeNames: TYPES, tsUnit: null, format: 'test', warnings: [], extra: {} });
+  draft.commit({ kscope: 'bundle', version: BUNDLE_VERSION, format: 'test', created: '', input: { path: INPUT, fingerprint: { size: 0, mtimeMs: 0, sample: '' } }, options: {}, buildOptions: {}, data: {}, diagnostics: [] }, t.columns, t.segmented);
+  const m = readManifest(dir)!;
+  const seg = (c: string) => m.columns[`t0.${c}`].segments?.map((s) => s.dtype ?? null);
+  assert.deepEqual(seg('cpu'), ['i8', null]);
+  assert.deepEqual(seg('aux'), ['f32', null]);
+  assert.deepEqual(seg('sub'), ['u16', null]);
+  assert.equal(m.columns['t0.cpu'].dtype, 'i16');
+  assert.equal(m.columns['t0.aux'].dtype, 'f64');
+  const bundle = new Bundle(dir, m);
+  assert.deepEqual([...bundle.column<Column>('t0.cpu')], want.cpu);
+  assert.deepEqual([...bundle.column<Column>('t0.aux')], want.aux);
+  const names = (t.info as unknown as { subNames: string[] }).subNames;
+  assert.deepEqual([...bundle.column<Column>('t0.sub')].map((id) => names[id]), want.sub);
+  // The widened piece's file holds full-width values only.
+  assert.equal(readFileSync(join(dir, 't0.cpu.1.col')).length, 100_000 * 2);
+});

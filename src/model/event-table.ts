@@ -1,6 +1,6 @@
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { MemoryColumns, type Bundle, type Column, type ColumnInfo, type ColumnSink, type SegmentInfo } from './bundle.js';
+import { MemoryColumns, type Bundle, type Column, type ColumnInfo, type ColumnSink, type Dtype, type SegmentInfo } from './bundle.js';
 import type { Diagnostic } from './diagnostics.js';
 import type { EventRecord, FieldValue } from './event.js';
 import type { EventCursor, EventSource, Summary } from './source.js';
@@ -30,6 +30,14 @@ export function newScratch(): RowScratch {
 
 /** Events per block: the builder keeps one block per column in memory and appends full ones to the bundle. */
 const BLOCK = 1 << 16;
+
+/**
+ * Smaller dtypes a column is stored in while its values fit (subsystem ids
+ * under 65,536, CPUs under 128, aux values a float32 holds exactly: type
+ * ids, levels, small counts); a segment falls back to the full dtype on the
+ * first value that does not. About a quarter less bundle to write and read.
+ */
+const NARROW: Record<string, Dtype> = { sub: 'u16', cpu: 'i8', aux: 'f32' };
 
 /** Value a column holds when an event has none; a column of nothing else is not stored. */
 const DEFAULTS: Record<string, number> = { ts: NaN, cpu: -1, sub: 0, aux: NaN };
@@ -183,7 +191,7 @@ export class EventTableBuilder {
       aux: this.aux.subarray(0, n),
     };
     for (const [name, d] of this.constant) if (!onlyValue(cols[name], d)) this.constant.delete(name);
-    for (const [name, col] of Object.entries(cols)) this.out.append(`${this.prefix}${name}`, col);
+    for (const [name, col] of Object.entries(cols)) this.out.append(`${this.prefix}${name}`, col, NARROW[name]);
     const { cpu, ts, sub, cpuCounts, subCounts } = this;
     for (let i = 0; i < n; i++) {
       const c = cpu[i];
