@@ -128,6 +128,15 @@ test('garbled input: escapes, NULs, binary junk, a 2 MiB line and a cut-off last
   assert.equal(last.line, lines.length);
 });
 
+test('a TII dump mark with control bytes inside is counted as the cleaned line reads, and the log stays a console log', () => {
+  const path = join(tmpdir(), 'broken-mark.log');
+  const marks = ['=== BINARY \0TRANSFER START ===', '=== BINARY \x1b[0mTRANSFER START ===', '=== BINARY TRANSFER STOP ==='];
+  writeFileSync(path, Buffer.from(['[    0.000000] Linux version 6.1', ...marks, '[    0.100000] done', ''].join('\n'), 'latin1'));
+  const s = json(runCli(['summary', path, '--json']).stdout);
+  assert.equal(s.format, 'console-log');
+  assert.equal(s.tii_dumps, 2);
+});
+
 test('gzip input is read transparently; a truncated gzip keeps what decompressed and says where it broke', () => {
   const dir = tmpdir();
   const plain = gunzipSync(readFileSync(join(LINUX, 'arm64-panic.log.gz')));

@@ -6,7 +6,7 @@ import type { Fingerprint } from '../util/fingerprint.js';
 import type { Diagnostic } from './diagnostics.js';
 
 /** Bumped whenever the on-disk layout changes; older bundles are rebuilt, newer ones refused. */
-export const BUNDLE_VERSION = 3;
+export const BUNDLE_VERSION = 4; // 4: segments may store columns narrow (i8, f32)
 export const MANIFEST = 'manifest.json';
 
 export type Column = Uint32Array | Int16Array | Uint16Array | Float64Array | Uint8Array | Int8Array | Float32Array;
@@ -145,7 +145,11 @@ export class ColumnWriter implements ColumnSink {
   private widen(f: { fd: number; dtype: Dtype; stored: Dtype; length: number }): void {
     const narrow = new CTOR[f.stored](f.length);
     const bytes = new Uint8Array(narrow.buffer);
-    for (let done = 0; done < bytes.length; ) done += readSync(f.fd, bytes, done, bytes.length - done, done);
+    for (let done = 0; done < bytes.length; ) {
+      const got = readSync(f.fd, bytes, done, bytes.length - done, done);
+      if (got === 0) throw new Error(`${this.fileOf('column')}: column file shorter than written`);
+      done += got;
+    }
     f.stored = f.dtype;
     writeAll(f.fd, new CTOR[f.dtype](narrow), 0);
   }

@@ -36,13 +36,20 @@ export function forEachLine(
     let piece = 0;
     let longLines = 0;
     let found = false;
+    let tail: Buffer | null = null;
     while (pos < stop) {
       const got = readSync(src.fd, buf, carry, Math.min(chunk, stop - pos), pos);
       if (got === 0) break;
       pos += got;
       const end = carry + got;
-      // From far enough back that a match across the last read's end is seen.
-      if (find && !found) found = find.found = buf.subarray(Math.max(0, carry - find.bytes.length + 1), end).indexOf(find.bytes) >= 0;
+      // From far enough back that a match across the last read's end is seen: the carried bytes,
+      // or the kept tail of a long line's piece (handed over, so not carried).
+      if (find && !found) {
+        const from = Math.max(0, carry - find.bytes.length + 1);
+        found = buf.subarray(from, end).indexOf(find.bytes) >= 0 || (tail !== null && Buffer.concat([tail, buf.subarray(0, Math.min(end, find.bytes.length - 1))]).indexOf(find.bytes) >= 0);
+        find.found = found;
+      }
+      tail = null;
       let s = 0;
       for (;;) {
         const nl = buf.indexOf(10, s);
@@ -59,6 +66,7 @@ export function forEachLine(
           longLines++;
           onLine(buf, s, end, ++lineNo, base + s, ++piece);
         } else onLine(buf, s, end, lineNo, base + s, ++piece);
+        if (find && !found) tail = Buffer.from(buf.subarray(Math.max(s, end - find.bytes.length + 1), end));
         s = end;
       }
       buf.copyWithin(0, s, end);

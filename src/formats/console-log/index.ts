@@ -71,9 +71,9 @@ function isBinaryJunk(v: LineView): boolean {
 }
 
 /** A classifier over all families: the global type of a line, 0 (LINE) when none matches. */
-function classifier(matchers: LineMatcher[]): (line: LineView, row: RowScratch) => number {
-  return (line, row) => {
-    for (let f = 0; f < matchers.length; f++) {
+function classifier(matchers: LineMatcher[]): (line: LineView, row: RowScratch, from: number) => number {
+  return (line, row, from) => {
+    for (let f = from; f < matchers.length; f++) {
       const t = matchers[f](line, row);
       if (t >= 0) return FAMILY_BASE[f] + t;
     }
@@ -219,7 +219,8 @@ export function scanRange(path: string, name: string, start: number, end: number
       // Escapes and junk show at a line's start; scanning only there keeps this check cheap.
       // A trace event line is checked to its last byte by its family, so it skips this.
       const traceLine = view.has(TRACE_CPU);
-      if (!traceLine && hasControl(view)) {
+      const cleaned = !traceLine && hasControl(view);
+      if (cleaned) {
         if (isBinaryJunk(view)) {
           binary++;
           diags.add({ code: 'BINARY_JUNK', severity: 'warning', file: name, line: lineNo, message: 'binary data in a text log; kept as a LINE event' });
@@ -229,14 +230,15 @@ export function scanRange(path: string, name: string, start: number, end: number
       }
       // Half the lines of a Breenix capture are ring events: their family is first, so asking it alone decides the same.
       const first = traceLine ? traceMatcher(view, row) : -1;
-      let t = first >= 0 ? FAMILY_BASE[0] + first : classify(view, row);
+      let t = first >= 0 ? FAMILY_BASE[0] + first : classify(view, row, traceLine ? 1 : 0);
       if (t === 0) {
         // The mark opens its line, maybe behind spaces or another CPU's junk.
-        if (dumpMark.found && bytesIn(view.buf, view.s, Math.min(view.e, view.s + JUNK_PREFIX_MAX + 8 + DUMP_START.length), DUMP_START)) dumps++;
+        // Only where the raw bytes hold the mark, or may once control bytes are stripped.
+        if ((dumpMark.found || cleaned) && bytesIn(view.buf, view.s, Math.min(view.e, view.s + JUNK_PREFIX_MAX + 8 + DUMP_START.length), DUMP_START)) dumps++;
         const k = junkPrefixEnd(view);
         if (k > 0) {
           view.set(view.buf, view.s + k, view.e);
-          t = classify(view, row);
+          t = classify(view, row, 0);
           if (t !== 0) junk++;
         }
       }
