@@ -3,7 +3,7 @@ import { EventTableBuilder, newScratch } from '../../model/event-table.js';
 import type { ColumnSink } from '../../model/bundle.js';
 import { statInput } from '../../util/file-source.js';
 import { forEachLine } from '../../util/lines.js';
-import { Code, EVENT_BODY, FUNCTION_BODY, GRAPH_IRQ, GRAPH_SEPARATOR, GRAPH_SWITCH, LOST_EVENTS, parseEventLine, newGraphLine, parseGraphInto } from './parse.js';
+import { Code, EVENT_BODY, eventName, FUNCTION_BODY, GRAPH_IRQ, GRAPH_SEPARATOR, GRAPH_SWITCH, LOST_EVENTS, parseEventLine, newGraphLine, parseGraphInto } from './parse.js';
 import { T, TYPE_NAMES, tracepointType } from './types.js';
 import { TII_DUMP_START_BYTES } from '../../model/format.js';
 
@@ -143,11 +143,12 @@ export function buildFtrace(
       bump(eventNames, row.sub);
       stackOpen = true;
     } else {
-      let m = EVENT_BODY.exec(body);
-      if (m) {
-        type = tracepointType(m[1]);
-        row.sub = m[1];
-        bump(eventNames, m[1]);
+      const name = eventName(body);
+      let m: RegExpExecArray | null;
+      if (name !== null) {
+        type = tracepointType(name);
+        row.sub = name;
+        bump(eventNames, name);
       } else if ((m = FUNCTION_BODY.exec(body))) {
         type = T.FUNCTION;
         const plus = m[1].indexOf('+');

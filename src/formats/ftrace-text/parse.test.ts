@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { FieldValue } from '../../model/event.js';
-import { Code, flagFields, keyValues, parseEventLine, parseGraphLine, syscallFields } from './parse.js';
+import { Code, EVENT_BODY, eventName, flagFields, keyValues, parseEventLine, parseGraphLine, syscallFields } from './parse.js';
+import { rng } from '../../util/rng.js';
 
 test('event line: default columns (6.x, five flag characters)', () => {
   const e = parseEventLine('          <idle>-0       [000] dNs4.     2.729096: sched_wakeup: comm=rcu_preempt pid=15 prio=120 target_cpu=000');
@@ -77,4 +78,22 @@ test('raw_syscalls and the flags column', () => {
   const h: Record<string, FieldValue> = {};
   flagFields('dNh2.', h);
   assert.deepEqual(h, { flags: 'dNh2.', irqs_off: true, need_resched: true, context: 'hardirq', preempt_depth: 2 });
+});
+
+test('eventName takes the same name as EVENT_BODY, on shapes and on generated near-misses', () => {
+  const bodies = ['sched_switch: prev_comm=a', 'sys_enter: NR 1', 'x:', '_a9: ', 'sys_close <-system_call', '9abc: no', 'a b: no', 'name:\rrest', 'name: a\nb', 'tracing_mark_write: hello', ':x', ''];
+  const rand = rng(11);
+  const parts = ['a', 'Z', '_', '9', ':', ' ', '-', '<', '\r', '\n', '\u2028', 'é', 'sched_', 'x'.repeat(40), 'sys_enter: ', 'irq: '];
+  for (let n = 0; n < 20_000; n++) {
+    let b = '';
+    for (let k = 1 + Math.floor(rand() * 6); k > 0; k--) b += parts[Math.floor(rand() * parts.length)];
+    bodies.push(b);
+  }
+  let named = 0;
+  for (const b of bodies) {
+    const want = EVENT_BODY.exec(b)?.[1] ?? null;
+    assert.equal(eventName(b), want, JSON.stringify(b));
+    if (want) named++;
+  }
+  assert.ok(named > 1000, `only ${named} bodies had a name`);
 });

@@ -102,6 +102,24 @@ export function parseEventLine(line: string): EventLine | null {
 
 /** `name: rest` — a tracepoint (or trace_printk's `function: text`). */
 export const EVENT_BODY = /^([A-Za-z_][\w]*): ?(.*)$/;
+
+const isWordStart = (c: number) => ((c | 32) >= 97 && (c | 32) <= 122) || c === 95;
+
+/**
+ * The name EVENT_BODY captures from `body`, or null when it does not match;
+ * for the indexer, which needs only the name of millions of event bodies and
+ * not a match array for each.
+ */
+export function eventName(body: string): string | null {
+  const n = body.length;
+  if (n === 0 || !isWordStart(body.charCodeAt(0))) return null;
+  let i = 1;
+  for (let c = body.charCodeAt(i); i < n && (isWordStart(c) || isDigit(c)); c = body.charCodeAt(++i));
+  if (i >= n || body.charCodeAt(i) !== 58 /* : */) return null;
+  // `(.*)$`: no line terminator may follow.
+  if (body.indexOf('\n', i) >= 0 || body.indexOf('\r', i) >= 0 || body.indexOf('\u2028', i) >= 0 || body.indexOf('\u2029', i) >= 0) return null;
+  return body.slice(0, i);
+}
 /** `func <-parent` (function tracer; `func+0x0/0x40` with sym-offset). */
 export const FUNCTION_BODY = /^(\S+) <-(\S+)\s*$/;
 
@@ -201,6 +219,8 @@ export function parseGraphInto(line: string, g: GraphLine): boolean {
   g.code = Code.OTHER;
   let at = fastGraphPrefix(line, g);
   if (at < 0) {
+    // The regex backtracks a long way on other lines (event lines, in a function_graph trace); it needs `|  `.
+    if (line.indexOf('|  ') < 0) return false;
     const m = GRAPH_LINE.exec(line);
     if (!m) return false;
     g.ts = m[1] !== undefined ? Number(m[1]) : NaN;
