@@ -3,7 +3,7 @@ import { EventTableBuilder, newScratch } from '../../model/event-table.js';
 import type { ColumnSink } from '../../model/bundle.js';
 import { statInput } from '../../util/file-source.js';
 import { forEachLine } from '../../util/lines.js';
-import { Code, EVENT_BODY, eventName, FUNCTION_BODY, GRAPH_IRQ, GRAPH_SEPARATOR, GRAPH_SWITCH, LOST_EVENTS, parseEventLine, newGraphLine, parseGraphInto } from './parse.js';
+import { Code, EVENT_BODY, eventName, FUNCTION_BODY, GRAPH_IRQ, GRAPH_SEPARATOR, GRAPH_SWITCH, LOST_EVENTS, newEventSpan, newGraphLine, parseEventLine, parseGraphInto, scanEventSpan } from './parse.js';
 import { T, TYPE_NAMES, tracepointType } from './types.js';
 import { TII_DUMP_START_BYTES } from '../../model/format.js';
 
@@ -101,6 +101,7 @@ export function buildFtrace(
 
   const stacks = new Map<number, OpenCall[]>();
   const g = newGraphLine();
+  const span = newEventSpan();
   let graphLines = 0;
   let maxDepth = 0;
   let unmatchedExits = 0;
@@ -128,28 +129,43 @@ export function buildFtrace(
 
   /** A trace line (`task-pid [cpu] flags ts: body`); false when the line is not one. */
   const eventLine = (line: string, lineNo: number, off: number, end: number): boolean => {
-    const ev = parseEventLine(line);
-    if (!ev) return false;
-    if (tsUnit === null) tsUnit = ev.tsText.includes('.') ? 's' : 'counter';
-    row.ts = ev.ts;
-    row.cpu = ev.cpu;
-    row.aux = ev.pid;
+    let at: number;
+    let task: string;
+    // Positions from the hand scanner (nothing sliced but the task and the name); the regex for unusual lines.
+    if (scanEventSpan(line, span)) {
+      if (tsUnit === null) tsUnit = line.slice(span.tsStart, span.tsEnd).includes('.') ? 's' : 'counter';
+      row.ts = span.ts;
+      row.cpu = span.cpu;
+      row.aux = span.pid;
+      at = span.bodyStart;
+      // `task-pid` as printed is the key, unless the pid is printed in a way the number does not give back.
+      const digits = span.pidEnd - span.dash - 1;
+      task = digits <= 15 && (digits === 1 || line.charCodeAt(span.dash + 1) !== 48) ? line.slice(span.taskStart, span.pidEnd) : `${line.slice(span.taskStart, span.dash)}-${span.pid}`;
+    } else {
+      const ev = parseEventLine(line);
+      if (!ev) return false;
+      if (tsUnit === null) tsUnit = ev.tsText.includes('.') ? 's' : 'counter';
+      row.ts = ev.ts;
+      row.cpu = ev.cpu;
+      row.aux = ev.pid;
+      at = line.length - ev.body.length;
+      task = `${ev.task}-${ev.pid}`;
+    }
     let type: number;
-    const body = ev.body;
     stackOpen = false;
-    if (body.charCodeAt(0) === 60 /* < */ && (body.startsWith('<stack trace>') || body.startsWith('<user stack trace>'))) {
+    if (line.charCodeAt(at) === 60 /* < */ && (line.startsWith('<stack trace>', at) || line.startsWith('<user stack trace>', at))) {
       type = T.STACK_TRACE;
-      row.sub = body.startsWith('<user') ? 'user_stack' : 'kernel_stack';
+      row.sub = line.startsWith('<user', at) ? 'user_stack' : 'kernel_stack';
       bump(eventNames, row.sub);
       stackOpen = true;
     } else {
-      const name = eventName(body);
+      const name = eventName(line, at);
       let m: RegExpExecArray | null;
       if (name !== null) {
         type = tracepointType(name);
         row.sub = name;
         bump(eventNames, name);
-      } else if ((m = FUNCTION_BODY.exec(body))) {
+      } else if ((m = FUNCTION_BODY.exec(line.slice(at)))) {
         type = T.FUNCTION;
         const plus = m[1].indexOf('+');
         row.sub = plus > 0 ? m[1].slice(0, plus) : m[1];
@@ -158,7 +174,7 @@ export function buildFtrace(
         row.sub = '';
       }
     }
-    bump(tasks, `${ev.task}-${ev.pid}`);
+    bump(tasks, task);
     add(type, lineNo, off, end);
     return true;
   };

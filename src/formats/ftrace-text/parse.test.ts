@@ -97,3 +97,20 @@ test('eventName takes the same name as EVENT_BODY, on shapes and on generated ne
   }
   assert.ok(named > 1000, `only ${named} bodies had a name`);
 });
+
+test('event line: timestamps read from their digits equal Number() of the text, long and odd ones included', () => {
+  const rand = rng(5);
+  const texts = ['5.', '.5', '0005.100000', '12345.678901', '123456789.123456', '1234567890123456.5', '98765432109876543', '0.000001'];
+  for (let n = 0; n < 20_000; n++) {
+    const int = String(Math.floor(rand() * 10 ** Math.floor(rand() * 12)));
+    const frac = Array.from({ length: Math.floor(rand() * 10) }, () => String(Math.floor(rand() * 10))).join('');
+    texts.push(rand() < 0.1 ? int : `${int}.${frac}`);
+  }
+  for (const ts of texts) {
+    const e = parseEventLine(`           <...>-0123    [001] d..1. ${ts}: sys_enter: NR 1`);
+    assert.ok(e, ts);
+    assert.equal(e.ts, Number(ts), ts);
+    assert.equal(e.tsText, ts);
+    assert.equal(e.pid, 123);
+  }
+});

@@ -31,25 +31,68 @@ export interface EventLine {
 
 const isDigit = (c: number) => c >= 48 && c <= 57;
 
+/** Where the parts of an event line are, for the indexer: nothing sliced but what it keeps. */
+export interface EventSpan {
+  taskStart: number;
+  /** The `-` between task and pid. */
+  dash: number;
+  pidEnd: number;
+  pid: number;
+  tgid: number | null;
+  cpu: number;
+  flagsStart: number;
+  flagsEnd: number;
+  tsStart: number;
+  tsEnd: number;
+  ts: number;
+  bodyStart: number;
+}
+
+export function newEventSpan(): EventSpan {
+  return { taskStart: 0, dash: 0, pidEnd: 0, pid: 0, tgid: null, cpu: 0, flagsStart: 0, flagsEnd: 0, tsStart: 0, tsEnd: 0, ts: NaN, bodyStart: 0 };
+}
+
+/** Number(line.slice(s, e)) for digits with at most one '.', without the slice when the digits fit a double exactly. */
+function decimal(line: string, s: number, e: number): number {
+  let num = 0;
+  let scale = 1;
+  let digits = 0;
+  let dot = false;
+  for (let i = s; i < e; i++) {
+    const c = line.charCodeAt(i);
+    if (c === 46) dot = true;
+    else {
+      num = num * 10 + (c - 48);
+      digits++;
+      if (dot) scale *= 10;
+    }
+  }
+  if (digits === 0) return NaN;
+  // One division of two exact integers rounds as parsing the text does.
+  return digits <= 15 ? num / scale : Number(line.slice(s, e));
+}
+
 /**
  * The default column layout read by hand: trace files hold millions of
  * lines and the regex's backtracking over the comm dominates otherwise.
- * Returns null for anything unusual; the regex then decides.
+ * Returns false for anything unusual (a timestamp with two dots too); the
+ * regex then decides.
  */
-function fastEventLine(line: string): EventLine | null {
+export function scanEventSpan(line: string, out: EventSpan): boolean {
   const n = line.length;
   let j = line.indexOf('[');
   while (j > 0) {
     // `[ddd] ` with `-pid` (and maybe `(tgid)`) before it.
     let k = j + 1;
-    while (k < n && isDigit(line.charCodeAt(k))) k++;
+    let cpu = 0;
+    for (let c = line.charCodeAt(k); k < n && isDigit(c); c = line.charCodeAt(++k)) cpu = cpu * 10 + c - 48;
     if (k > j + 1 && line.charCodeAt(k) === 93 && line.charCodeAt(k + 1) === 32) {
       let b = j - 1;
       while (b > 0 && line.charCodeAt(b) === 32) b--;
       let tgid: number | null = null;
       if (line.charCodeAt(b) === 41 /* ) */) {
         const open = line.lastIndexOf('(', b);
-        if (open < 0) return null;
+        if (open < 0) return false;
         const t = line.slice(open + 1, b).trim();
         tgid = /^\d+$/.test(t) ? Number(t) : null;
         b = open - 1;
@@ -57,35 +100,54 @@ function fastEventLine(line: string): EventLine | null {
       }
       const pidEnd = b + 1;
       while (b > 0 && isDigit(line.charCodeAt(b))) b--;
-      if (b + 1 === pidEnd || line.charCodeAt(b) !== 45 /* - */) return null;
+      if (b + 1 === pidEnd || line.charCodeAt(b) !== 45 /* - */) return false;
       let t0 = 0;
       while (t0 < b && line.charCodeAt(t0) === 32) t0++;
-      const cpu = Number(line.slice(j + 1, k));
       // Flags (no digit first), then the timestamp and ': '.
       let i = k + 2;
       while (i < n && line.charCodeAt(i) === 32) i++;
-      let flags = '';
+      let flagsStart = i;
+      let flagsEnd = i;
       if (!isDigit(line.charCodeAt(i))) {
         const f = line.indexOf(' ', i);
-        if (f < 0 || f - i < 4 || f - i > 6) return null;
-        flags = line.slice(i, f);
+        if (f < 0 || f - i < 4 || f - i > 6) return false;
+        flagsStart = i;
+        flagsEnd = f;
         i = f;
         while (i < n && line.charCodeAt(i) === 32) i++;
       }
       const ts0 = i;
-      while (i < n && (isDigit(line.charCodeAt(i)) || line.charCodeAt(i) === 46)) i++;
-      if (i === ts0 || line.charCodeAt(i) !== 58 || line.charCodeAt(i + 1) !== 32) return null;
-      const tsText = line.slice(ts0, i);
-      return { task: line.slice(t0, b), pid: Number(line.slice(b + 1, pidEnd)), tgid, cpu, flags, ts: Number(tsText), tsText, body: line.slice(i + 2) };
+      let dots = 0;
+      for (let c = line.charCodeAt(i); i < n && (isDigit(c) || c === 46); c = line.charCodeAt(++i)) if (c === 46) dots++;
+      if (i === ts0 || line.charCodeAt(i) !== 58 || line.charCodeAt(i + 1) !== 32 || dots > 1) return false;
+      let pid = 0;
+      for (let p = b + 1; p < pidEnd; p++) pid = pid * 10 + line.charCodeAt(p) - 48;
+      out.taskStart = t0;
+      out.dash = b;
+      out.pidEnd = pidEnd;
+      out.pid = pidEnd - b - 1 <= 15 ? pid : Number(line.slice(b + 1, pidEnd));
+      out.tgid = tgid;
+      out.cpu = k - j - 1 <= 15 ? cpu : Number(line.slice(j + 1, k));
+      out.flagsStart = flagsStart;
+      out.flagsEnd = flagsEnd;
+      out.tsStart = ts0;
+      out.tsEnd = i;
+      out.ts = decimal(line, ts0, i);
+      out.bodyStart = i + 2;
+      return true;
     }
     j = line.indexOf('[', j + 1);
   }
-  return null;
+  return false;
 }
 
+const span = newEventSpan();
+
 export function parseEventLine(line: string): EventLine | null {
-  const fast = fastEventLine(line);
-  if (fast && fast.tsText.indexOf('.') === fast.tsText.lastIndexOf('.')) return fast;
+  if (scanEventSpan(line, span)) {
+    const tsText = line.slice(span.tsStart, span.tsEnd);
+    return { task: line.slice(span.taskStart, span.dash), pid: span.pid, tgid: span.tgid, cpu: span.cpu, flags: line.slice(span.flagsStart, span.flagsEnd), ts: span.ts, tsText, body: line.slice(span.bodyStart) };
+  }
   const m = EVENT_LINE.exec(line);
   if (!m) return null;
   return {
@@ -106,19 +168,19 @@ export const EVENT_BODY = /^([A-Za-z_][\w]*): ?(.*)$/;
 const isWordStart = (c: number) => ((c | 32) >= 97 && (c | 32) <= 122) || c === 95;
 
 /**
- * The name EVENT_BODY captures from `body`, or null when it does not match;
+ * The name EVENT_BODY captures from `body` (from `start`), or null when it does not match;
  * for the indexer, which needs only the name of millions of event bodies and
  * not a match array for each.
  */
-export function eventName(body: string): string | null {
+export function eventName(body: string, start = 0): string | null {
   const n = body.length;
-  if (n === 0 || !isWordStart(body.charCodeAt(0))) return null;
-  let i = 1;
+  if (n <= start || !isWordStart(body.charCodeAt(start))) return null;
+  let i = start + 1;
   for (let c = body.charCodeAt(i); i < n && (isWordStart(c) || isDigit(c)); c = body.charCodeAt(++i));
   if (i >= n || body.charCodeAt(i) !== 58 /* : */) return null;
   // `(.*)$`: no line terminator may follow.
   if (body.indexOf('\n', i) >= 0 || body.indexOf('\r', i) >= 0 || body.indexOf('\u2028', i) >= 0 || body.indexOf('\u2029', i) >= 0) return null;
-  return body.slice(0, i);
+  return body.slice(start, i);
 }
 /** `func <-parent` (function tracer; `func+0x0/0x40` with sym-offset). */
 export const FUNCTION_BODY = /^(\S+) <-(\S+)\s*$/;
