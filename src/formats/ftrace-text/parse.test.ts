@@ -112,5 +112,8 @@ test('event line: timestamps read from their digits equal Number() of the text, 
     assert.equal(e.ts, Number(ts), ts);
     assert.equal(e.tsText, ts);
     assert.equal(e.pid, 123);
+    // function_graph durations (a digit first) are read the same way.
+    if (/^\d/.test(ts)) assert.equal(parseGraphLine(` 1) ! ${ts} us    |      fn();`)?.duration, Number(ts), ts);
   }
+  assert.ok(Number.isNaN(parseGraphLine(' 1)   1.2.3 us    |      fn();')?.duration), 'two dots read as Number() reads them');
 });

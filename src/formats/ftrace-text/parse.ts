@@ -52,7 +52,7 @@ export function newEventSpan(): EventSpan {
   return { taskStart: 0, dash: 0, pidEnd: 0, pid: 0, tgid: null, cpu: 0, flagsStart: 0, flagsEnd: 0, tsStart: 0, tsEnd: 0, ts: NaN, bodyStart: 0 };
 }
 
-/** Number(line.slice(s, e)) for digits with at most one '.', without the slice when the digits fit a double exactly. */
+/** Number(line.slice(s, e)) for digits and dots, without the slice when there is at most one dot and the digits fit a double exactly. */
 function decimal(line: string, s: number, e: number): number {
   let num = 0;
   let scale = 1;
@@ -60,8 +60,10 @@ function decimal(line: string, s: number, e: number): number {
   let dot = false;
   for (let i = s; i < e; i++) {
     const c = line.charCodeAt(i);
-    if (c === 46) dot = true;
-    else {
+    if (c === 46) {
+      if (dot) return Number(line.slice(s, e));
+      dot = true;
+    } else {
       num = num * 10 + (c - 48);
       digits++;
       if (dot) scale *= 10;
@@ -251,7 +253,7 @@ function fastGraphPrefix(line: string, g: { cpu: number; overhead: string; durat
   if (isDigit(line.charCodeAt(i))) {
     const s0 = i;
     while (i < n && (isDigit(line.charCodeAt(i)) || line.charCodeAt(i) === 46)) i++;
-    duration = Number(line.slice(s0, i));
+    duration = decimal(line, s0, i);
     if (line.charCodeAt(i) !== 32 || line.charCodeAt(i + 1) !== 117 || line.charCodeAt(i + 2) !== 115) return -1;
     i += 3;
     while (i < n && line.charCodeAt(i) === 32) i++;
