@@ -149,7 +149,7 @@ const QUIET_SEARCH_BYTES = 16 << 20;
  * gives the CPU, slots and counts of the event lines after it) is read by
  * one thread whole. The middle itself when no such place is near.
  */
-function splitPoint(path: string, pos: number): number {
+export function splitPoint(path: string, pos: number): number {
   const start = lineStartAfter(path, pos);
   const src = new FileSource(path);
   try {

@@ -225,4 +225,52 @@ describe('breenix-trace family: summaries of a log indexed in parts', () => {
     // The second part never saw the frequency line.
     assert.equal(bt.ts_unit, 'mixed');
   });
+
+  /**
+   * Ring dumps as the kernel prints them: `rings` small dumps cycling over
+   * CPUs 0-3, every fifth ring missing its last event line.
+   */
+  function dumps(rings: number): string[] {
+    const lines: string[] = ['[TRACE] Timestamp frequency: 1000 Hz'];
+    for (let r = 0; r < rings; r++) {
+      const cpu = r % 4;
+      const writeIdx = 1 + (r % 13);
+      const n = Math.min(writeIdx, 1024);
+      lines.push(`[TRACE] === CPU ${cpu} Buffer ===`, `[TRACE] Events: ${n} (write_idx=${writeIdx}, dropped=${writeIdx - n})`);
+      const shown = r % 5 === 0 ? n - 1 : n;
+      for (let k = 0; k < shown; k++) lines.push(`[TRACE] CPU${cpu} idx=${k} ts=${r * 10 + k} type=0x0102 TIMER_TICK tick_count=${k}`);
+      lines.push('[ INFO] kernel::sched: between dumps');
+    }
+    return lines;
+  }
+
+  /** The summary extras of `lines` indexed in parts cut before the given line indexes, as the console-log build merges them. */
+  function summaryInParts(lines: string[], cuts: number[]): Record<string, unknown> {
+    const bounds = [0, ...cuts, lines.length];
+    let states: unknown[] = [];
+    for (let p = 0; p + 1 < bounds.length; p++) {
+      const m = breenixTrace.create();
+      for (const l of lines.slice(bounds[p], bounds[p + 1])) m(LineView.of(l), newScratch());
+      states.push(m.state?.());
+    }
+    if (states.length > 1 && breenixTrace.carry) states = breenixTrace.carry(states).states;
+    return breenixTrace.summarize?.(states) ?? {};
+  }
+
+  test('more ring dumps than are kept: the same summary wherever the log is cut, and each CPU shows its last ring', () => {
+    const rings = 1500;
+    const lines = dumps(rings);
+    const one = summaryInParts(lines, []);
+    // Cuts at quiet lines (between dumps), as the build makes them: early, in the middle, late.
+    const quiet = lines.flatMap((l, i) => (l.startsWith('[ INFO]') ? [i + 1] : []));
+    for (const at of [quiet[10], quiet[700], quiet[1200]]) assert.deepEqual(summaryInParts(lines, [at]), one, `cut at line ${at}`);
+    const bt = trace(one);
+    assert.equal((bt.rings as unknown[]).length, 1024);
+    assert.equal((bt.dumps as { ring: number }).ring, rings);
+    // The last ring of CPU 3 is ring 1499 (write_idx 5), far past the rings kept (the last kept one has 10).
+    assert.deepEqual((bt.cpus as Record<string, unknown>)['3'], { events: (bt.events_per_cpu as Record<string, number>)['3'], write_idx: 5, dropped: 0, ring_events: 5, parsed: 5 });
+    // Every fifth ring is one line short, counted over all of them.
+    const short = (one.notes as { code: string; message: string }[]).find((n) => n.code === 'TRACE_RING_SHORT');
+    assert.match(short?.message ?? '', /^300 of 1500 ring dumps hold fewer event lines than their header says \(300 missing in all: cpu0 0\/1, cpu1 5\/6, /);
+  });
 });

@@ -333,8 +333,14 @@ interface TraceState {
   perCpu: number[];
   /** [id, count] pairs. */
   perId: number[][];
+  /** The part's first MAX_BLOCKS ring dumps. */
   blocks: Block[];
   blocksDropped: number;
+  /** Each CPU's last ring dump in the part, whether kept or not. */
+  lastBlocks: Block[];
+  /** Over every ring dump of the part: those short of their header's count, and headers that disagree with write_idx. */
+  shortRings: RingTally;
+  oddRings: RingTally;
   fullDumps: number;
   latestDumps: number;
   panicDumps: number;
@@ -352,6 +358,27 @@ interface TraceState {
 /** Keep at most this many ring dumps in the summary (a log may dump again and again). */
 const MAX_BLOCKS = 1024;
 
+/** Ring dumps of one kind: how many, how many event lines they miss, and the first few, described. */
+interface RingTally {
+  count: number;
+  missing: number;
+  examples: string[];
+}
+
+const SHORT_EXAMPLES = 8;
+const ODD_EXAMPLES = 4;
+
+function tally(t: RingTally, missing: number, example: string, keep: number): void {
+  t.count++;
+  t.missing += missing;
+  if (t.examples.length < keep) t.examples.push(example);
+}
+
+/** A ring dump header that is not what the kernel's ring arithmetic gives for its write_idx. */
+function isOdd(b: Block): boolean {
+  return b.header_events !== Math.min(b.write_idx, 1024) || b.dropped !== Math.max(0, b.write_idx - 1024);
+}
+
 /** The mutable state of one pass, made on the first dump line so query-time matchers cost nothing. */
 class Pass {
   freq = 0;
@@ -367,6 +394,9 @@ class Pass {
   readonly perId: (Float64Array | undefined)[] = new Array<Float64Array | undefined>(256);
   readonly blocks: Block[] = [];
   blocksDropped = 0;
+  readonly lastBlocks = new Map<number, Block>();
+  readonly shortRings: RingTally = { count: 0, missing: 0, examples: [] };
+  readonly oddRings: RingTally = { count: 0, missing: 0, examples: [] };
   block: Block | null = null;
   lastSlot = -1;
   lastTicks = -1;
@@ -396,9 +426,13 @@ class Pass {
   }
 
   closeBlock(): void {
-    if (!this.block) return;
-    if (this.blocks.length < MAX_BLOCKS) this.blocks.push(this.block);
+    const b = this.block;
+    if (!b) return;
+    if (this.blocks.length < MAX_BLOCKS) this.blocks.push(b);
     else this.blocksDropped++;
+    if (b.cpu >= 0) this.lastBlocks.set(b.cpu, b);
+    if (b.parsed < b.header_events) tally(this.shortRings, b.header_events - b.parsed, `cpu${b.cpu < 0 ? '?' : b.cpu} ${b.parsed}/${b.header_events}`, SHORT_EXAMPLES);
+    if (isOdd(b)) tally(this.oddRings, 0, `cpu${b.cpu} events=${b.header_events} write_idx=${b.write_idx} dropped=${b.dropped}`, ODD_EXAMPLES);
     this.block = null;
   }
 
@@ -451,6 +485,9 @@ class Pass {
       perId,
       blocks: this.blocks,
       blocksDropped: this.blocksDropped,
+      lastBlocks: [...this.lastBlocks.values()],
+      shortRings: this.shortRings,
+      oddRings: this.oddRings,
       fullDumps: this.fullDumps,
       latestDumps: this.latestDumps,
       panicDumps: this.panicDumps,
@@ -667,6 +704,11 @@ function carry(states: unknown[]): { states: unknown[]; fixes: TsFix[] } {
   return { states: out, fixes };
 }
 
+/** The tallies of consecutive parts as one pass would have kept them. */
+function merged(parts: RingTally[], keep: number): RingTally {
+  return { count: parts.reduce((a, t) => a + t.count, 0), missing: parts.reduce((a, t) => a + t.missing, 0), examples: parts.flatMap((t) => t.examples).slice(0, keep) };
+}
+
 /** Merges the states of the passes over consecutive parts of one log into the summary extras. */
 function summarize(states: unknown[]): Record<string, unknown> {
   const parts = states.filter((s): s is TraceState => s !== undefined && s !== null);
@@ -690,13 +732,13 @@ function summarize(states: unknown[]): Record<string, unknown> {
     eventTypes[name] = (eventTypes[name] ?? 0) + n;
     eventIds[breenixTypeHex(id)] = n;
   }
-  const blocks = parts.flatMap((s) => s.blocks);
-  const ringDumps = blocks.length + sum((s) => s.blocksDropped);
-  // Per CPU: its event lines, and the header of its last ring dump.
+  // What one pass keeps, however the log was divided between threads: its first MAX_BLOCKS ring dumps.
+  const ringDumps = sum((s) => s.blocks.length + s.blocksDropped);
+  const blocks = parts.flatMap((s) => s.blocks).slice(0, MAX_BLOCKS);
+  // Per CPU: its event lines, and the header of its last ring dump in the log.
   const cpus: Record<string, Record<string, number | boolean>> = {};
   for (const [c, n] of Object.entries(perCpu)) cpus[c] = { events: n };
-  for (const b of blocks) {
-    if (b.cpu < 0) continue;
+  for (const b of parts.flatMap((s) => s.lastBlocks)) {
     cpus[String(b.cpu)] = { ...(cpus[String(b.cpu)] ?? { events: 0 }), write_idx: b.write_idx, dropped: b.dropped, ring_events: b.header_events, parsed: b.parsed };
   }
   const notes: { code: string; message: string }[] = [];
@@ -708,16 +750,13 @@ function summarize(states: unknown[]): Record<string, unknown> {
   if (freqs.length > 1) notes.push({ code: 'TRACE_FREQ_CONFLICT', message: `the log names ${freqs.length} counter frequencies (${freqs.join(', ')} Hz); each event used the last one before it` });
   const garbledLines = sum((s) => s.garbled);
   if (garbledLines) notes.push({ code: 'TRACE_GARBLED', message: `${garbledLines} dump lines were garbled by output from other CPUs and not read as events (kscope filter --type TRACE_GARBLED)` });
-  const short = blocks.filter((b) => b.parsed < b.header_events);
-  if (short.length) {
-    const missing = short.reduce((a, b) => a + b.header_events - b.parsed, 0);
-    const which = short.slice(0, 8).map((b) => `cpu${b.cpu < 0 ? '?' : b.cpu} ${b.parsed}/${b.header_events}`);
-    const kept = blocks.length < ringDumps ? ` (of the first ${blocks.length} kept)` : '';
-    notes.push({ code: 'TRACE_RING_SHORT', message: `${short.length} of ${blocks.length} ring dumps${kept} hold fewer event lines than their header says (${missing} missing in all: ${which.join(', ')}${short.length > 8 ? ', …' : ''})` });
+  const short = merged(parts.map((s) => s.shortRings), SHORT_EXAMPLES);
+  if (short.count) {
+    notes.push({ code: 'TRACE_RING_SHORT', message: `${short.count} of ${ringDumps} ring dumps hold fewer event lines than their header says (${short.missing} missing in all: ${short.examples.join(', ')}${short.count > SHORT_EXAMPLES ? ', …' : ''})` });
   }
-  const odd = blocks.filter((b) => b.header_events !== Math.min(b.write_idx, 1024) || b.dropped !== Math.max(0, b.write_idx - 1024));
-  if (odd.length) {
-    notes.push({ code: 'TRACE_RING_COUNTS', message: `${odd.length} ring dump headers disagree with write_idx (expected events = min(write_idx, 1024), dropped = write_idx - 1024): ${odd.slice(0, 4).map((b) => `cpu${b.cpu} events=${b.header_events} write_idx=${b.write_idx} dropped=${b.dropped}`).join('; ')}` });
+  const odd = merged(parts.map((s) => s.oddRings), ODD_EXAMPLES);
+  if (odd.count) {
+    notes.push({ code: 'TRACE_RING_COUNTS', message: `${odd.count} ring dump headers disagree with write_idx (expected events = min(write_idx, 1024), dropped = write_idx - 1024): ${odd.examples.join('; ')}` });
   }
   const counters: TraceState['counters'] = {};
   const providers: TraceState['providers'] = {};
