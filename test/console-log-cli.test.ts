@@ -154,6 +154,29 @@ test('gzip input is read transparently; a truncated gzip keeps what decompressed
   const w = (b.warnings as { code: string; message: string }[]).find((x) => x.code === 'DECOMPRESS_TRUNCATED');
   assert.ok(w, 'truncation is reported');
   assert.match(w.message, /byte \d+/);
+  // Commands that read the decompressed copy without a bundle say so on every run, not only the first.
+  for (const run of [1, 2]) assert.match(runCli(['log', cut, '--grep', 'no such text']).stderr, /cut\.log\.gz: byte \d+: compressed data ends early/, `log run ${run}`);
+});
+
+test('-o never replaces a file that is not a bundle: not the input, not any other file', () => {
+  const dir = tmpdir();
+  const text = gunzipSync(readFileSync(join(LINUX, 'arm64-panic.log.gz')));
+  const log = join(dir, 'serial.log');
+  writeFileSync(log, text);
+  const notes = join(dir, 'notes.txt');
+  writeFileSync(notes, 'my notes\n');
+  for (const [out, what] of [[log, /is the input itself/], [notes, /exists and is not a kscope bundle \(a file\)/]] as const) {
+    const r = runCli(['index', log, '-o', out]);
+    assertNoStack(r, String(out));
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, what);
+  }
+  assert.deepEqual(readFileSync(log), text);
+  assert.equal(readFileSync(notes, 'utf8'), 'my notes\n');
+  // A stray file where the default bundle goes is kept too.
+  writeFileSync(`${log}.kscope`, 'not a bundle');
+  assert.equal(runCli(['summary', log]).code, 2);
+  assert.equal(readFileSync(`${log}.kscope`, 'utf8'), 'not a bundle');
 });
 
 test('kscope log --grep --context prints grep -n -C style groups', () => {

@@ -368,6 +368,9 @@ describe('tii CLI: bundles are reused, and rebuilt when stale, foreign or built 
     utimesSync(bin, t, t);
     const again = ok(await runCliAsync(['index', bin, '--json']), 'index after touch');
     assert.equal(json(again.stdout).built, false, again.stderr);
+    // The new mtime is remembered: later queries trust the bundle without hashing the file again.
+    const manifest = JSON.parse(readFileSync(join(`${bin}.kscope`, 'manifest.json'), 'utf8')) as { input: { fingerprint: { mtimeMs: number } } };
+    assert.equal(manifest.input.fingerprint.mtimeMs, statSync(bin).mtimeMs);
   });
 
   test('a console log edited between the sampled spots is rebuilt too', async () => {

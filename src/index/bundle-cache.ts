@@ -1,8 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { readFileSync } from 'node:fs';
-import { Bundle, BundleDraft, BUNDLE_VERSION, isBundleDir, readManifest, type Manifest } from '../model/bundle.js';
+import { Bundle, BundleDraft, BUNDLE_VERSION, isBundleDir, readManifest, rewriteManifest, type Manifest } from '../model/bundle.js';
 import { DiagnosticLog } from '../model/diagnostics.js';
 import type { FormatReader, ReaderOptions } from '../model/format.js';
 import type { EventSource } from '../model/source.js';
@@ -35,8 +34,21 @@ function sameOptions(a: Record<string, string | null>, b: Record<string, string 
   return true;
 }
 
+/** The whole file's crc32, read a MiB at a time (inputs are often larger than a buffer may be). */
 function fullCrc(path: string): number {
-  return crc32(readFileSync(path));
+  const src = new FileSource(path);
+  try {
+    let crc = 0;
+    for (let at = 0; at < src.size; ) {
+      const piece = src.read(at, 1 << 20);
+      if (piece.length === 0) break;
+      crc = crc32(piece, crc);
+      at += piece.length;
+    }
+    return crc;
+  } finally {
+    src.close();
+  }
 }
 
 /** Why a bundle cannot be trusted for this input, or null when it can. */
@@ -99,10 +111,19 @@ export async function indexInput(input: string, options: IndexOptions, ctx: Inde
       : await detectFormat(plain);
   const optKey = reader.optionsKey(buildOptions, input);
   const reason = force ? 'rebuild requested' : staleReason(existing, input, fp, reader, optKey);
-  if (!reason && existing) return { dir, manifest: existing, reader, built: false, reason: null, plain };
+  if (!reason && existing) {
+    // Touched but the same bytes (the crc said so): remember the new mtime, so the next query need not hash the file again.
+    if (existing.input.fingerprint.mtimeMs !== fp.mtimeMs) {
+      existing.input.fingerprint.mtimeMs = fp.mtimeMs;
+      rewriteManifest(dir, existing);
+    }
+    return { dir, manifest: existing, reader, built: false, reason: null, plain };
+  }
   if (existing) ctx.note?.(`rebuilding ${dir}: ${reason}`);
-  if (existsSync(dir) && !isBundleDir(dir) && statSync(dir).isDirectory()) {
-    throw new UserError(`${dir}: exists and is not a kscope bundle; choose another -o`);
+  // The draft replaces what is at `dir`: only ever an older bundle, never the user's files.
+  if (dir === resolve(input)) throw new UserError(`${dir}: is the input itself; choose another -o for the bundle`);
+  if (existsSync(dir) && !(statSync(dir).isDirectory() && isBundleDir(dir))) {
+    throw new UserError(`${dir}: exists and is not a kscope bundle (${statSync(dir).isDirectory() ? 'a directory' : 'a file'}); choose another -o`);
   }
   const cannotWrite = (e: unknown) => {
     const code = (e as NodeJS.ErrnoException).code;

@@ -25,7 +25,12 @@ export async function plainInputWithProblem(path: string, note?: (message: strin
   const dir = join(tmpdir(), 'kscope-plain');
   mkdirSync(dir, { recursive: true });
   const out = join(dir, key);
-  if (existsSync(out)) return { path: out, problem: existsSync(`${out}.problem`) ? readFileSync(`${out}.problem`, 'utf8') : null };
+  if (existsSync(out)) {
+    // Said on every run that reads the copy, not only the one that made it.
+    const problem = existsSync(`${out}.problem`) ? readFileSync(`${out}.problem`, 'utf8') : null;
+    if (problem) note?.(problem);
+    return { path: out, problem };
+  }
   const tmp = `${out}.tmp-${process.pid}`;
   const problem = await decompressTo(path, tmp);
   if (problem) note?.(problem);

@@ -222,6 +222,17 @@ export function isBundleDir(path: string): boolean {
   return existsSync(join(path, MANIFEST));
 }
 
+/** Replaces a bundle's manifest whole (a rename, so a reader never sees half of one); a read-only bundle keeps the old one. */
+export function rewriteManifest(dir: string, manifest: Manifest): void {
+  const tmp = join(dir, `${MANIFEST}.tmp-${process.pid}`);
+  try {
+    writeFileSync(tmp, JSON.stringify(manifest, null, 1));
+    renameSync(tmp, join(dir, MANIFEST));
+  } catch {
+    rmSync(tmp, { force: true });
+  }
+}
+
 /** Reads a manifest; `null` when absent or unreadable (the caller rebuilds). */
 export function readManifest(dir: string): Manifest | null {
   try {
