@@ -30,6 +30,21 @@ export class DiagnosticLog {
     if (n <= this.keepPerCode) this.kept.push(d);
   }
 
+  /**
+   * Adds what another log kept (a worker's part of the input, in order), with
+   * the repeats it only counted: its folded codes carry their totals in `count`.
+   */
+  absorb(list: readonly Diagnostic[]): void {
+    const extra = new Map<string, number>();
+    for (const d of list) {
+      const { count, ...one } = d;
+      this.add(one);
+      if (count !== undefined) extra.set(d.code, count);
+    }
+    // A folded code's total counts the kept entries just added.
+    for (const [code, total] of extra) this.perCode.set(code, (this.perCode.get(code) ?? 0) + total - list.filter((d) => d.code === code).length);
+  }
+
   /** All kept diagnostics; the last kept one of a folded code carries the total in `count`. */
   list(): Diagnostic[] {
     const out = this.kept.map((d) => ({ ...d }));

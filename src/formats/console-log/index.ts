@@ -289,7 +289,7 @@ export const consoleLog: FormatReader = tableReader({
     const stats = { lines: 0, blank: 0, junk: 0, binary: 0, dumps: 0, longLines: 0, lastLine: 0, events: 0 };
     for (const r of parts) {
       lineBases.push(lineBase);
-      for (const d of r.diagnostics) ctx.diagnostics.add(d.line !== undefined ? { ...d, line: d.line + lineBase } : d);
+      ctx.diagnostics.absorb(r.diagnostics.map((d) => (d.line !== undefined ? { ...d, line: d.line + lineBase } : d)));
       stats.blank += r.blank;
       stats.junk += r.junk;
       stats.binary += r.binary;
