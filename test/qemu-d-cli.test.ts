@@ -7,7 +7,7 @@ import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { oracle } from '../src/formats/qemu-d/testing.js';
-import { ROOT, cleanup, cliOk, cliOkAsync, json, jsonLines, tmpdir } from './helpers.js';
+import { ROOT, cleanup, cliOk, cliOkAsync, json, jsonLines, runCli, tmpdir } from './helpers.js';
 
 after(cleanup);
 
@@ -162,4 +162,44 @@ test('console logs of the same runs are not QEMU -d logs', { skip: !have('x86_64
     const s = json(ok(['summary', copy(f), '--json']));
     assert.notEqual(s.format, 'qemu-d', f);
   }
+});
+
+describe('xz and zstd inputs (QEMU -d logs are handed over compressed)', () => {
+  const COMP = join(ROOT, 'test', 'fixtures', 'compressed');
+  const want = oracle(plain('arm64-qemu-int.log.gz'));
+  for (const ext of ['xz', 'zst']) {
+    const f = `arm64-qemu-int.log.${ext}`;
+    test(`${ext}: read as the log itself; cut short, the part that decompressed is kept and the break named`, async () => {
+      const whole = join(dir, f);
+      copyFileSync(join(COMP, f), whole);
+      const s = json(await okAsync(['summary', whole, '--json']));
+      assert.equal(s.format, 'qemu-d');
+      assert.deepEqual(s.types, want.types);
+      const bytes = readFileSync(whole);
+      const cut = join(dir, `cut-${f}`);
+      writeFileSync(cut, bytes.subarray(0, Math.floor(bytes.length * 0.6)));
+      const c = json(await okAsync(['summary', cut, '--json']));
+      const events = c.events as number;
+      assert.ok(events > 0 && events < (s.events as number), `${events} of ${s.events as number} events kept`);
+      const w = (c.warnings as { code: string; message: string }[]).find((x) => x.code === 'DECOMPRESS_TRUNCATED');
+      assert.match(w?.message ?? '', /^byte \d+: compressed data is corrupt or cut short .*kept the \d+ bytes/);
+    });
+  }
+
+  test('archives and other compressors kscope does not read: one line saying what the file is', () => {
+    const text = Buffer.from(plain('arm64-qemu-int.log.gz'), 'latin1');
+    const cases: [string, Buffer, RegExp][] = [
+      ['log.bz2', Buffer.concat([Buffer.from('BZh91AY&SY'), text.subarray(0, 100)]), /bzip2-compressed; decompress it first/],
+      ['log.zip', Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04]), text.subarray(0, 100)]), /a zip archive/],
+      ['vmlinux', Buffer.concat([Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0]), Buffer.alloc(100)]), /an ELF file .* --elf/],
+    ];
+    for (const [name, bytes, what] of cases) {
+      const p = join(dir, name);
+      writeFileSync(p, bytes);
+      const r = runCli(['summary', p]);
+      assert.equal(r.code, 2, `${name}: ${r.stderr}`);
+      assert.match(r.stderr, what);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    }
+  });
 });

@@ -1,44 +1,92 @@
-import { closeSync, createReadStream, createWriteStream, openSync, readSync, rmSync, statSync } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, openSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
 import { constants, createGunzip } from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
-import { Transform } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
+import { Decompress as ZstdDecompress } from 'fzstd';
+import xz from 'xz-decompress';
+import { UserError } from './errors.js';
 
 /** Compression recognised by magic bytes, not by file name. */
-export type Compression = 'gzip' | 'none';
+export type Compression = 'gzip' | 'xz' | 'zstd' | 'none';
+
+/** Containers users hand over by mistake: named in the error, so they know what to do. */
+const UNSUPPORTED: { magic: number[]; what: string }[] = [
+  { magic: [0x42, 0x5a, 0x68], what: 'bzip2-compressed; decompress it first (bunzip2 -k)' },
+  { magic: [0x50, 0x4b, 0x03, 0x04], what: 'a zip archive; extract the log from it first' },
+  { magic: [0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c], what: 'a 7z archive; extract the log from it first' },
+  { magic: [0x04, 0x22, 0x4d, 0x18], what: 'LZ4-frame-compressed; decompress it first (lz4 -d)' },
+  { magic: [0x7f, 0x45, 0x4c, 0x46], what: 'an ELF file (a kernel or program image), not a log or trace; give it to --elf to name functions' },
+];
+
+const startsWith = (head: Buffer, n: number, magic: number[]) => n >= magic.length && magic.every((b, i) => head[i] === b);
 
 export function compressionOf(path: string): Compression {
   const fd = openSync(path, 'r');
   try {
-    const head = Buffer.alloc(4);
-    const n = readSync(fd, head, 0, 4, 0);
-    if (n >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
+    const head = Buffer.alloc(8);
+    const n = readSync(fd, head, 0, 8, 0);
+    if (startsWith(head, n, [0x1f, 0x8b])) return 'gzip';
+    if (startsWith(head, n, [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00])) return 'xz';
+    if (startsWith(head, n, [0x28, 0xb5, 0x2f, 0xfd])) return 'zstd';
+    // bzip2's "BZh" is followed by the block size digit: a text file starting "BZh" is left alone.
+    for (const u of UNSUPPORTED) if (startsWith(head, n, u.magic) && (u.magic[0] !== 0x42 || (head[3] >= 0x31 && head[3] <= 0x39))) throw new UserError(`${path}: ${u.what}`);
     return 'none';
   } finally {
     closeSync(fd);
   }
 }
 
-/**
- * Decompresses `src` into `dst` streaming, in bounded memory. A truncated or
- * corrupt stream keeps everything that decompressed before the break and
- * returns a message naming the compressed byte offset; null when clean.
- */
-export async function decompressTo(src: string, dst: string): Promise<string | null> {
-  let consumed = 0;
-  const count = new Transform({
+/** What the decoders below report: bytes of input consumed when they stopped, and why, if early. */
+interface Outcome {
+  consumed: number;
+  error: string | null;
+}
+
+/** Counts the compressed bytes that pass, for the offset an error names. */
+function counter(o: Outcome): Transform {
+  return new Transform({
     transform(chunk: Buffer, _enc, cb) {
-      consumed += chunk.length;
+      o.consumed += chunk.length;
       cb(null, chunk);
     },
   });
+}
+
+async function gunzip(src: string, dst: string, o: Outcome): Promise<void> {
   // Z_SYNC_FLUSH at the end makes a truncated member flush what it has instead of failing.
-  const gunzip = createGunzip({ finishFlush: constants.Z_SYNC_FLUSH });
+  await pipeline(createReadStream(src), counter(o), createGunzip({ finishFlush: constants.Z_SYNC_FLUSH }), createWriteStream(dst));
+}
+
+async function unxz(src: string, dst: string, o: Outcome): Promise<void> {
+  const out = openSync(dst, 'w');
   try {
-    await pipeline(createReadStream(src), count, gunzip, createWriteStream(dst));
-  } catch (e) {
-    return `${src}: byte ${Math.max(0, consumed - 1)}: compressed data is corrupt (${(e as Error).message}); kept what decompressed before it`;
+    const counted = createReadStream(src).pipe(counter(o));
+    for await (const chunk of new xz.XzReadableStream(Readable.toWeb(counted) as ReadableStream<Uint8Array>)) writeAll(out, chunk);
+  } finally {
+    closeSync(out);
   }
-  // A cut-off gzip still flushes its prefix; the trailer's ISIZE (output size mod 2^32) tells.
+}
+
+async function unzstd(src: string, dst: string, o: Outcome): Promise<void> {
+  const out = openSync(dst, 'w');
+  try {
+    const z = new ZstdDecompress((chunk) => writeAll(out, chunk));
+    for await (const chunk of createReadStream(src)) {
+      o.consumed += (chunk as Buffer).length;
+      z.push(chunk as Buffer);
+    }
+    z.push(new Uint8Array(0), true);
+  } finally {
+    closeSync(out);
+  }
+}
+
+function writeAll(fd: number, chunk: Uint8Array): void {
+  for (let done = 0; done < chunk.length; ) done += writeSync(fd, chunk, done, chunk.length - done);
+}
+
+/** gzip says nothing when cut off after a clean block; its trailer's ISIZE (output size mod 2^32) tells. */
+function gzipCutShort(src: string, dst: string): boolean {
   const size = statSync(src).size;
   const fd = openSync(src, 'r');
   const trailer = Buffer.alloc(4);
@@ -47,8 +95,26 @@ export async function decompressTo(src: string, dst: string): Promise<string | n
   } finally {
     closeSync(fd);
   }
-  const out = statSync(dst).size;
-  return trailer.readUInt32LE(0) !== out % 2 ** 32 ? `${src}: byte ${size}: compressed data ends early (no gzip trailer); kept the ${out} bytes that decompressed` : null;
+  return trailer.readUInt32LE(0) !== statSync(dst).size % 2 ** 32;
+}
+
+/**
+ * Decompresses `src` (gzip, xz or zstd) into `dst` streaming, in bounded
+ * memory. A truncated or corrupt stream keeps everything that decompressed
+ * before the break and returns a message naming the compressed byte offset;
+ * null when clean.
+ */
+export async function decompressTo(src: string, dst: string, kind: Compression = compressionOf(src)): Promise<string | null> {
+  const o: Outcome = { consumed: 0, error: null };
+  try {
+    await (kind === 'xz' ? unxz : kind === 'zstd' ? unzstd : gunzip)(src, dst, o);
+  } catch (e) {
+    o.error = (e as Error).message;
+  }
+  const kept = statSync(dst).size;
+  if (o.error !== null) return `${src}: byte ${Math.max(0, o.consumed - 1)}: compressed data is corrupt or cut short (${o.error}); kept the ${kept} bytes that decompressed before it`;
+  if (kind === 'gzip' && gzipCutShort(src, dst)) return `${src}: byte ${statSync(src).size}: compressed data ends early (no gzip trailer); kept the ${kept} bytes that decompressed`;
+  return null;
 }
 
 export function removeQuietly(path: string): void {
