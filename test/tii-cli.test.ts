@@ -687,4 +687,16 @@ describe('tii CLI: bad input gets one located line, never a stack trace', () => 
     assert.ok(existsSync(`${bin}.kscope`));
     rmSync(`${bin}.kscope`, { recursive: true });
   });
+
+  test('binary that nothing vouches for as a TII stream (no meta, no telling name) is read with a warning saying so', async () => {
+    const d = folder('by-elimination');
+    const words = g.words.subarray(0, 4096);
+    const plain = join(d, 'capture.dat');
+    writeFileSync(plain, words);
+    const named = join(d, 'run.bin');
+    writeFileSync(named, words);
+    const warned = (s: Record<string, unknown>) => (s.warnings as { code: string }[]).some((w) => w.code === 'NOT_KNOWN_TII');
+    assert.ok(warned(json(ok(await runCliAsync(['summary', plain, '--json']), 'summary capture.dat').stdout)));
+    assert.ok(!warned(json(ok(await runCliAsync(['summary', named, '--json']), 'summary run.bin').stdout)));
+  });
 });

@@ -52,6 +52,9 @@ function streamOf(bundle: Bundle, want: string | undefined) {
 }
 
 /** TII seL4 ftrace: raw `ftrace.bin` word streams (+ `ftrace.meta`). */
+/** Names that say a file is a TII word stream (`ftrace.bin` and the like). */
+const TII_NAME = /\.bin$|ftrace/i;
+
 export const tiiFtraceBin: FormatReader = {
   id: 'tii-ftrace',
   title: 'TII seL4 ftrace word stream (ftrace.bin)',
@@ -61,7 +64,7 @@ export const tiiFtraceBin: FormatReader = {
     // Marker words are 0xFFxx little-endian; function words are anything.
     let markers = 0;
     for (let i = 1; i < head.length; i += 2) if (head[i] === 0xff && (head[i - 1] & 1) === 0) markers++;
-    const byName = /\.bin$/i.test(name) || /ftrace/i.test(name) ? 0.3 : 0;
+    const byName = TII_NAME.test(name) ? 0.3 : 0;
     return Math.min(1, 0.4 + byName + (markers > 0 ? 0.2 : 0));
   },
   optionsKey(options, path) {
@@ -77,7 +80,15 @@ export const tiiFtraceBin: FormatReader = {
     if (metaPath && claimed !== undefined && claimed !== found) {
       ctx.diagnostics.add({ code: 'META_DISAGREES', severity: 'warning', file: metaPath, message: `says the stream holds ${claimed} words (entry_count/raw_size), ${ctx.name} holds ${found}; decoded what the stream holds` });
     }
-    if (!metaPath) ctx.diagnostics.add({ code: 'NO_META', severity: 'info', file: ctx.name, message: 'no ftrace.meta beside the stream (or --meta): function ids are shown without addresses' });
+    if (!metaPath) {
+      // A raw word stream has no header: any binary file reads as one. Without a meta file or a telling name, say so.
+      const telling = TII_NAME.test(ctx.name);
+      ctx.diagnostics.add(
+        telling
+          ? { code: 'NO_META', severity: 'info', file: ctx.name, message: 'no ftrace.meta beside the stream (or --meta): function ids are shown without addresses' }
+          : { code: 'NOT_KNOWN_TII', severity: 'warning', file: ctx.name, message: 'binary, so read as a raw TII ftrace word stream (no ftrace.meta beside it, the name does not say): if it is something else, kscope does not read its format' },
+      );
+    }
     return buildFromBin(path, ctx.name, spec, meta, nameFunctions(meta.dictionary, options.elf), ctx.diagnostics, ctx.progress);
   },
   streams(bundle) {
