@@ -336,6 +336,24 @@ describe('breenix-trace reader through the CLI: images and /proc/trace', () => {
     assert.equal((await summaryOf(path, join(dir, 'b'))).format, 'console-log');
   });
 
+  test('/proc/trace/buffer with CRLF line ends or a burst of binary junk inside: still detected, every good row kept', async () => {
+    const dir = tmpdir();
+    const rows = Array.from({ length: 1000 }, (_, i) => `1 ${i % 1024} ${10 * i} 0x0102 TIMER_TICK ${i}`);
+    const text = ['# Trace buffer dump (tracing enabled)', '# Format: cpu index timestamp type name payload', '', '# CPU 1 (1000 events)', ...rows, ''];
+    // Junk bytes that hold no newline, on a line of their own in the middle.
+    const junk = Buffer.from(Array.from({ length: 500 }, (_, i) => (i * 53 + 1) % 256).map((b) => (b === 10 || b === 13 ? 0 : b)));
+    const crlf = join(dir, 'buffer-crlf');
+    writeFileSync(crlf, text.join('\r\n'));
+    const junky = join(dir, 'buffer-junk');
+    writeFileSync(junky, Buffer.concat([Buffer.from(text.slice(0, 504).join('\n') + '\n'), junk, Buffer.from('\n' + text.slice(504).join('\n'))]));
+    for (const [path, b] of [[crlf, 'c'], [junky, 'j']]) {
+      const s = await summaryOf(path, join(dir, b));
+      assert.equal(s.format, 'breenix-trace', path);
+      assert.equal(s.input_kind, 'proc-buffer');
+      assert.equal((s.types as Record<string, number>).TRACE_EVENT, 1000, path);
+    }
+  });
+
   test('/proc/trace/buffer: detected, rows per CPU', async () => {
     const dir = tmpdir();
     const path = join(dir, 'buffer');

@@ -158,6 +158,15 @@ test('gzip input is read transparently; a truncated gzip keeps what decompressed
   for (const run of [1, 2]) assert.match(runCli(['log', cut, '--grep', 'no such text']).stderr, /cut\.log\.gz: byte \d+: compressed data ends early/, `log run ${run}`);
 });
 
+test('a capture that starts with 20 KB of NULs (the serial port before the guest wrote) is a console log with every line', () => {
+  const text = gunzipSync(readFileSync(join(LINUX, 'x86_64-boot.log.gz')));
+  const path = join(tmpdir(), 'nul-start.log');
+  writeFileSync(path, Buffer.concat([Buffer.alloc(20000), text]));
+  const s = json(runCli(['summary', path, '--json']).stdout);
+  assert.equal(s.format, 'console-log');
+  assert.equal(s.events, linesOf(text.toString('latin1')).filter((l) => l).length);
+});
+
 test('-o never replaces a file that is not a bundle: not the input, not any other file', () => {
   const dir = tmpdir();
   const text = gunzipSync(readFileSync(join(LINUX, 'arm64-panic.log.gz')));

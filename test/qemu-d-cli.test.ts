@@ -164,6 +164,20 @@ test('console logs of the same runs are not QEMU -d logs', { skip: !have('x86_64
   }
 });
 
+test('a burst of binary junk near the start does not hide that the log is a QEMU -d log', async () => {
+  const text = Buffer.from(plain('x86_64-qemu-int.log.gz'), 'latin1');
+  const at = text.indexOf(10, 10000) + 1;
+  // 8 KiB of bytes that look random, newlines included, as a serial line's noise does.
+  const junk = Buffer.from(Array.from({ length: 8192 }, (_, i) => (i * 7919 + (i >> 3)) % 256));
+  const path = join(dir, 'junk-q.log');
+  writeFileSync(path, Buffer.concat([text.subarray(0, at), junk, Buffer.from('\n'), text.subarray(at)]));
+  const s = json(await okAsync(['summary', path, '--json']));
+  assert.equal(s.format, 'qemu-d');
+  const want = oracle(text.toString('latin1')).types;
+  for (const t of ['INTERRUPT', 'EXCEPTION', 'CPU_RESET']) assert.equal((s.types as Record<string, number>)[t], want[t], t);
+  assert.ok((s.warnings as { code: string }[]).some((w) => w.code === 'BINARY_JUNK'), 'the junk is reported');
+});
+
 describe('xz and zstd inputs (QEMU -d logs are handed over compressed)', () => {
   const COMP = join(ROOT, 'test', 'fixtures', 'compressed');
   const want = oracle(plain('arm64-qemu-int.log.gz'));

@@ -1,14 +1,35 @@
+/** A byte no text log holds: control bytes other than tab, LF, CR and ESC (serial captures carry those), and DEL. */
+function isJunk(c: number): boolean {
+  return (c < 32 && c !== 9 && c !== 10 && c !== 13 && c !== 27) || c === 127;
+}
+
 /**
- * The whole lines of a file's head as read for format detection (the last,
- * possibly cut by the read limit, is dropped), or null when more than 1 % of
- * its bytes are control bytes: then it is not a text log.
+ * The clean whole lines of a file's head as read for format detection (the
+ * last, possibly cut by the read limit, is dropped): lines holding binary
+ * junk are left out, so a burst of garbage in a log does not hide what the
+ * log is. Null when clean lines are less than half the head: binary data.
  */
 export function headLines(head: Buffer, limit = 4096): string[] | null {
   if (head.length === 0) return null;
-  let bad = 0;
-  for (const c of head) if (c === 0 || (c < 32 && c !== 9 && c !== 10 && c !== 13)) bad++;
-  if (bad / head.length > 0.01) return null;
-  const text = head.toString('latin1');
-  const cut = head.length >= limit ? text.lastIndexOf('\n') : text.length;
-  return text.slice(0, cut < 0 ? text.length : cut).split('\n');
+  // A head filled to the read limit ends in a piece of a line: judged with the rest, not handed out.
+  const cut = head.length >= limit ? head.lastIndexOf(10) + 1 : head.length;
+  const lines: string[] = [];
+  let clean = 0;
+  for (let s = 0; s < head.length; ) {
+    let e = head.indexOf(10, s);
+    if (e < 0) e = head.length;
+    let junk = false;
+    for (let i = s; i < e && !junk; i++) junk = isJunk(head[i]);
+    if (!junk) {
+      clean += e - s + 1;
+      if (e < cut) lines.push(head.toString('latin1', s, e));
+    }
+    s = e + 1;
+  }
+  return clean * 2 >= head.length ? lines : null;
+}
+
+/** Text, as detection sees it: at least half the head is clean lines. */
+export function isTextHead(head: Buffer): boolean {
+  return headLines(head) !== null;
 }

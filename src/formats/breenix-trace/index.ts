@@ -1,5 +1,6 @@
 import type { FormatReader } from '../../model/format.js';
 import { TableSource, type TableInfo } from '../../model/event-table.js';
+import { isTextHead } from '../../util/head.js';
 import { UserError } from '../../util/errors.js';
 import { FileSource } from '../../util/file-source.js';
 import { buildImage, imageScore, ImageSource, type ImageData } from './image.js';
@@ -12,16 +13,11 @@ export { TYPE_NAMES as BREENIX_TRACE_TYPES } from './types.js';
 
 type Data = ImageData | ProcData;
 
-function isText(head: Buffer): boolean {
-  if (head.length === 0) return false;
-  for (const b of head) if (b === 0 || (b < 32 && b !== 9 && b !== 10 && b !== 13)) return false;
-  return true;
-}
-
 /** What an input is: an image, a `/proc/trace` file of some kind, or neither. */
 function classify(head: Buffer, name: string): { kind: Data['kind']; score: number } | null {
   // /proc/trace files are small: classified from the first 4 KiB, as the build reads them.
-  if (isText(head)) return procKind(head.toString('latin1', 0, Math.min(head.length, 4096)), name);
+  // CRLF files are as good: the kinds are told apart by their lines.
+  if (isTextHead(head)) return procKind(head.toString('latin1', 0, Math.min(head.length, 4096)).replace(/\r\n/g, '\n'), name);
   const score = imageScore(head, name);
   return score > 0 ? { kind: 'image', score } : null;
 }
@@ -52,7 +48,7 @@ export const breenixTraceReader: FormatReader = {
     }
     const c = classify(head, ctx.name);
     // Forced with --format on something we cannot place: a binary file is taken as an image, text is refused.
-    const kind = c?.kind ?? (isText(head) ? null : 'image');
+    const kind = c?.kind ?? (isTextHead(head) ? null : 'image');
     if (kind === null) {
       throw new UserError(`${ctx.name}:1: not a /proc/trace file kscope knows (expected "# Trace buffer dump", "# N registered counters", "# N registered providers", "0x0300 NAME - description" lines, or a teardown key: value list)`);
     }

@@ -7,6 +7,7 @@ import { forEachLine, MAX_LINE_BYTES } from '../../util/lines.js';
 import { FileSource, lineStartAfter } from '../../util/file-source.js';
 import { startWorker } from '../../util/worker.js';
 import { bytesIn } from '../../util/bytes.js';
+import { isTextHead } from '../../util/head.js';
 import { DiagnosticLog, type Diagnostic } from '../../model/diagnostics.js';
 import { HEAD_BYTES, LineView, Prefix, type LineFamily, type LineMatcher } from './family.js';
 import { breenixLog } from './families/breenix-log.js';
@@ -264,11 +265,8 @@ export const consoleLog: FormatReader = tableReader({
   id: 'console-log',
   title: 'serial console log (Linux printk, Breenix, seL4, generic)',
   detect(head) {
-    if (head.length === 0) return 0;
-    // Mostly printable: a log, even with binary junk in it (UTF-8 counts as printable).
-    let printable = 0;
-    for (const b of head) if (b >= 32 || b === 9 || b === 10 || b === 13 || b === 27) printable++;
-    return printable / head.length >= 0.75 ? 0.3 : 0;
+    // Mostly clean lines: a log, even with bursts of binary junk or NULs in it (UTF-8 is clean).
+    return isTextHead(head) ? 0.3 : 0;
   },
   // The type table is part of what a bundle means: a new family renumbers the types.
   optionsKey: () => ({ types: TYPE_NAMES.join(',') }),

@@ -2,6 +2,7 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Bundle } from '../../model/bundle.js';
 import type { FormatReader, ReaderOptions } from '../../model/format.js';
+import { isTextHead } from '../../util/head.js';
 import { UserError } from '../../util/errors.js';
 import { fingerprintOf } from '../../util/fingerprint.js';
 import { statInput } from '../../util/file-source.js';
@@ -30,14 +31,6 @@ function specKey(options: ReaderOptions): string {
   return specHash(readSpecInput(options.formatSpec));
 }
 
-/** Mostly printable ASCII: a log, even with some binary junk in it; a word stream is not. */
-function isText(head: Buffer): boolean {
-  if (head.length === 0) return false;
-  let printable = 0;
-  for (const b of head) if ((b >= 32 && b < 127) || b === 9 || b === 10 || b === 13 || b === 27) printable++;
-  return printable / head.length >= 0.75;
-}
-
 function streamOf(bundle: Bundle, want: string | undefined) {
   const data = bundle.manifest.data as TiiData;
   if (data.streams.length === 0) {
@@ -60,7 +53,7 @@ export const tiiFtraceBin: FormatReader = {
   title: 'TII seL4 ftrace word stream (ftrace.bin)',
   kind: 'binary',
   detect(head, name) {
-    if (head.length === 0 || isText(head)) return 0;
+    if (head.length === 0 || isTextHead(head)) return 0;
     // Marker words are 0xFFxx little-endian; function words are anything.
     let markers = 0;
     for (let i = 1; i < head.length; i += 2) if (head[i] === 0xff && (head[i - 1] & 1) === 0) markers++;
@@ -108,7 +101,7 @@ export const tiiFtraceConsole: FormatReader = {
   title: 'console log with TII BINARY TRANSFER dumps',
   kind: 'text',
   detect(head) {
-    if (!isText(head)) return 0;
+    if (!isTextHead(head)) return 0;
     return head.includes(START_MARK) ? 0.9 : 0;
   },
   optionsKey(options) {
