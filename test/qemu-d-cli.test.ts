@@ -156,6 +156,37 @@ test('a log cut mid-record: every whole record kept, the cut one too, and a loca
   assert.equal(last.type, 'INTERRUPT');
 });
 
+test('serial output in the -d stream: a console line after every announcement and every EFER= changes no count, and stays an event', { skip: !have('x86_64-qemu-int.log.gz') }, () => {
+  const src = plain('x86_64-qemu-int.log.gz').split('\n');
+  src.pop();
+  const out: string[] = [];
+  const added: number[] = [];
+  let inside = 0;
+  for (let i = 0; i < src.length; i++) {
+    out.push(src[i]);
+    if (!src[i].startsWith('Servicing hardware INT=') && !src[i].startsWith('EFER=')) continue;
+    out.push('[    1.234567] console line');
+    added.push(out.length);
+    // Inside a record when the announced delivery line or more of the dump follows (CPU reset dumps go on after EFER).
+    if ((src[i].startsWith('S') ? /^\s*\d+: v=/ : /^FCW=/).test(src[i + 1] ?? '')) inside++;
+  }
+  const p = join(dir, 'interleaved.log');
+  writeFileSync(p, out.join('\n') + '\n');
+  const clean = json(ok(['summary', copy('x86_64-qemu-int.log.gz'), '--json']));
+  const s = json(ok(['summary', p, '--json']));
+  assert.deepEqual(s.types, { LINE: added.length, ...(clean.types as object) });
+  for (const k of ['vectors', 'kinds', 'privilege_levels', 'top_pcs', 'record_counter', 'cpus', 'subsystems']) assert.deepEqual(s[k], clean[k], k);
+  assert.ok(inside > 2000);
+  assert.equal(s.interleaved_lines, inside);
+  assert.deepEqual((s.warnings as { code: string }[]).map((w) => w.code), ['INTERLEAVED_LINES']);
+  const lines = jsonLines(ok(['filter', p, '--type', 'LINE', '--json']));
+  assert.deepEqual(lines.map((e) => [e.line, e.text]), added.map((n) => [n, `${n}: [    1.234567] console line`]));
+  // Every interrupt decodes as in the clean log: announcement merged, the whole dump read.
+  const strip = (e: Record<string, unknown>) => ({ ...e, index: 0, line: 0, text: String(e.text).replace(/^\d+: /, '') });
+  const want = jsonLines(ok(['filter', copy('x86_64-qemu-int.log.gz'), '--type', 'INTERRUPT', '--json'])).map(strip);
+  assert.deepEqual(jsonLines(ok(['filter', p, '--type', 'INTERRUPT', '--json'])).map(strip), want);
+});
+
 test('console logs of the same runs are not QEMU -d logs', { skip: !have('x86_64-qemu-int-console.log.gz') }, () => {
   for (const f of ['x86_64-qemu-int-console.log.gz', 'arm64-qemu-int-console.log.gz']) {
     if (!have(f)) continue;

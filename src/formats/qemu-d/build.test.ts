@@ -5,6 +5,7 @@ import { after, describe, test } from 'node:test';
 import { readFileSync } from 'node:fs';
 import { DiagnosticLog } from '../../model/diagnostics.js';
 import { buildQemu, TYPE_NAMES, type QemuBuild } from './build.js';
+import { decoder } from './decode.js';
 import { auxToPc } from './pc.js';
 import { countBy, fixture, hasFixture, oracle, removeScratch, writeScratch } from './testing.js';
 
@@ -189,5 +190,144 @@ describe('garbage and empty input', () => {
       r.diags.list().map((d) => d.code),
       ['NO_EVENTS'],
     );
+  });
+});
+
+/** Console lines as they land in a shared stream: printk, Breenix, plain user output. */
+const CONSOLE = ['[    1.234567] console line', '[ INFO] kernel::time: tick 42', 'Hello from init'];
+
+/**
+ * The fixture with console lines inserted after every 3rd line that `at` picks (two lines every
+ * 5th time); `lineOf[i]` is where original line i (0-based) ends up (1-based), `inserted` the
+ * added lines with their 1-based numbers and whether the record goes on after them.
+ */
+function interleave(name: string, at: RegExp) {
+  const lines = readFileSync(fixture(name), 'latin1').split('\n');
+  lines.pop();
+  const out: string[] = [];
+  const lineOf: number[] = [];
+  const inserted: { line: number; text: string; inside: boolean }[] = [];
+  let seen = 0;
+  for (let i = 0; i < lines.length; i++) {
+    out.push(lines[i]);
+    lineOf.push(out.length);
+    if (!at.test(lines[i]) || seen++ % 3 !== 0) continue;
+    const inside = i + 1 < lines.length && continues(lines[i], lines[i + 1]);
+    for (let k = 0; k < (seen % 5 === 1 ? 2 : 1); k++) {
+      const text = CONSOLE[(seen + k) % CONSOLE.length];
+      out.push(text);
+      inserted.push({ line: out.length, text, inside });
+    }
+  }
+  return { text: out.join('\n') + '\n', lineOf, inserted };
+}
+
+/** Whether `next` goes on with the record of `prev`: x86 record after its announcement, dump line, Arm `...` line. */
+function continues(prev: string, next: string): boolean {
+  if (/^\s*\d+: v=/.test(next)) return /^(?:Servicing|check_exception)/.test(prev);
+  if (/^(?:Servicing|check_exception|CPU Reset|SMM: |Taking exception|Exception return)/.test(next)) return false;
+  return /^[A-Z ][A-Z0-9 ]{0,8}[=:]/.test(next) || next.startsWith('...');
+}
+
+describe('console lines interleaved inside records (serial and -d output in one stream)', () => {
+  for (const [name, at] of [
+    // Announcement, delivery record, the middle and the end (EFER) of register dumps.
+    ['x86_64-qemu-int.log', /^(?:Servicing hardware INT=|check_exception|\s*\d+: v=|RIP=|EIP=|EFER=|CPU Reset|SMM: )/],
+    // The record line and each kind of `...` continuation (`...to EL` ends one), and reset dumps.
+    ['arm64-qemu-int.log', /^(?:Taking exception|\.\.\.from|\.\.\.with ESR|\.\.\.with FAR|\.\.\.with ELR|\.\.\.to EL|CPU Reset| PC=|X14=)/],
+  ] as const) {
+    test(`${name}: every record reads as in the clean log; each console line is a LINE event at its line`, { skip: !hasFixture(name) }, () => {
+      const clean = build(fixture(name));
+      const mix = interleave(name, at);
+      const bytes = Buffer.from(mix.text, 'latin1');
+      const r = build(writeScratch(`interleaved-${name}`, bytes));
+      assert.ok(mix.inserted.length > 1500 && mix.inserted.some((x) => !x.inside), 'lines inside records and between them');
+
+      const { lines, interleaved_lines, ...rest } = r.extra;
+      const { lines: cleanLines, interleaved_lines: none, ...want } = clean.extra;
+      assert.deepEqual(rest, want, 'vectors, kinds, levels, ESR classes, top pcs, record counter');
+      assert.equal(lines, cleanLines + mix.inserted.length);
+      assert.equal(none, 0);
+      const inside = mix.inserted.filter((x) => x.inside);
+      assert.equal(interleaved_lines, inside.length);
+      assert.deepEqual(
+        r.diags.list().map((d) => [d.code, d.severity, d.line]),
+        [['INTERLEAVED_LINES', 'info', inside[0].line]],
+      );
+      assert.deepEqual(typesOf(r), { LINE: mix.inserted.length, ...typesOf(clean) });
+
+      // Records: the clean log's events, same order, type, cpu, kind and pc, at their moved lines,
+      // and decoded to the same fields and text.
+      const v = r.table.view();
+      const c = clean.table.view();
+      const cleanBytes = readFileSync(fixture(name));
+      const LINE = TYPE_NAMES.indexOf('LINE');
+      const got: { line: number; text: string }[] = [];
+      let j = 0;
+      for (let i = 0; i < r.table.size; i++) {
+        if (v.type[i] === LINE) {
+          got.push({ line: v.line[i], text: bytes.toString('latin1', v.offset[i], v.offset[i] + v.length[i]) });
+          continue;
+        }
+        const at = `event ${i} (clean ${j}, line ${v.line[i]})`;
+        assert.equal(v.line[i], mix.lineOf[c.line[j] - 1], at);
+        assert.deepEqual([v.type[i], v.cpu[i], r.table.subNames[v.sub[i]], v.aux[i]], [c.type[j], c.cpu[j], clean.table.subNames[c.sub[j]], c.aux[j]], at);
+        const d = decoder.decode(bytes.subarray(v.offset[i], v.offset[i] + v.length[i]), v.type[i], { line: 0, ts: NaN, cpu: v.cpu[i], sub: r.table.subNames[v.sub[i]], aux: v.aux[i] });
+        const e = decoder.decode(cleanBytes.subarray(c.offset[j], c.offset[j] + c.length[j]), c.type[j], { line: 0, ts: NaN, cpu: c.cpu[j], sub: clean.table.subNames[c.sub[j]], aux: c.aux[j] });
+        assert.deepEqual(d, e, at);
+        j++;
+      }
+      assert.equal(j, clean.table.size);
+      assert.deepEqual(got, mix.inserted.map(({ line, text }) => ({ line, text })));
+    });
+  }
+});
+
+describe("QEMU's own lines still end a record around console lines", () => {
+  const lineEvents = (r: QemuBuild) => {
+    const v = r.table.view();
+    return [...v.type].map((t, i) => [TYPE_NAMES[t], v.line[i], v.length[i]]);
+  };
+
+  test('a blank line ends an in_asm block; an instruction line after it is not taken in', () => {
+    const text = ['----------------', 'IN: foo', '0x00001000:  nop', '[    1.0] console', '0x00001004:  nop', '', '[    1.1] console', '0x00001008:  nop', ''].join('\n');
+    const r = build(writeScratch('tb-console.log', text));
+    const lens = text.split('\n').map((l) => l.length + 1);
+    const upTo = (n: number) => lens.slice(0, n).reduce((a, b) => a + b, 0) - 1;
+    assert.deepEqual(lineEvents(r), [
+      ['TB', 1, upTo(5)],
+      ['LINE', 4, lens[3] - 1],
+      ['LINE', 7, lens[6] - 1],
+      ['LINE', 8, lens[7] - 1],
+    ]);
+    const tb = decoder.decode(Buffer.from(text).subarray(0, upTo(5)), TYPE_NAMES.indexOf('TB'), { line: 1, ts: NaN, cpu: -1, sub: 'foo', aux: r.table.view().aux[0] });
+    assert.deepEqual([tb.fields.insns, tb.fields.pc, tb.fields.end_pc], [2, '0x1000', '0x1004']);
+    assert.equal(r.extra.interleaved_lines, 1);
+  });
+
+  test('a dump is over at a line of another record grammar, and after a long run of console output', () => {
+    const dump = (more: string[]) => ['CPU Reset (CPU 0)', 'EAX=00000000 EBX=00000000 ECX=00000000 EDX=00000000', ...more, 'EIP=00000000 EFL=00000000 [-------] CPL=0 II=0 A20=0 SMM=0 HLT=0', ''].join('\n');
+    const short = build(writeScratch('dump-arm-line.log', dump(['[ INFO] hello', '...from EL0 to EL1'])));
+    assert.deepEqual(lineEvents(short).map((e) => e.slice(0, 2)), [['CPU_RESET', 1], ['LINE', 3], ['LINE', 4], ['LINE', 5]]);
+    assert.equal(short.table.view().length[0], 'CPU Reset (CPU 0)\nEAX=00000000 EBX=00000000 ECX=00000000 EDX=00000000'.length);
+    const long = build(writeScratch('dump-long-console.log', dump(Array.from({ length: 100 }, (_, i) => `[    2.${i}] console`))));
+    assert.deepEqual(typesOf(long), { CPU_RESET: 1, LINE: 101 });
+    assert.equal(long.extra.interleaved_lines, 0);
+  });
+
+  test('an announcement followed by another record stays alone across console lines', () => {
+    const text = [
+      'Servicing hardware INT=0x08',
+      '[ INFO] x',
+      'check_exception old: 0xffffffff new 0xe',
+      '[ INFO] y',
+      '     0: v=0e e=0000 i=0 cpl=0 IP=0010:ffffffffaa879246 pc=ffffffffaa879246 SP=0000:ffffffffaa203f30 CR2=ffff888000014790',
+      '',
+    ].join('\n');
+    const r = build(writeScratch('announce-console.log', text));
+    assert.deepEqual(lineEvents(r).map((e) => e.slice(0, 2)), [['INTERRUPT', 1], ['LINE', 2], ['EXCEPTION', 3], ['LINE', 4]]);
+    assert.equal(r.table.view().length[0], 'Servicing hardware INT=0x08'.length);
+    assert.deepEqual(r.extra.vectors, { '0x8': 1, '0xe': 1 });
+    assert.equal(r.extra.interleaved_lines, 1);
   });
 });

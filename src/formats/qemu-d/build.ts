@@ -63,6 +63,8 @@ export interface QemuSummaryExtra {
   top_exec_pcs: { pc: string; count: number }[];
   /** First and last x86 record counter (`N: v=…`); a window cut from a longer log starts above 0. */
   record_counter: { first: number; last: number } | null;
+  /** Lines that are not QEMU's (console output sharing the stream) found inside a record, which was read across them. */
+  interleaved_lines: number;
 }
 
 const enum Open {
@@ -106,7 +108,7 @@ function startsWith(buf: Buffer, s: number, e: number, p: Buffer): boolean {
 }
 
 /** ` 123: v=` — the x86 record, told apart from other lines without a regex. */
-function isX86Record(buf: Buffer, s: number, e: number): boolean {
+export function isX86Record(buf: Buffer, s: number, e: number): boolean {
   let j = s;
   while (j < e && buf[j] === 32) j++;
   const d = j;
@@ -115,13 +117,39 @@ function isX86Record(buf: Buffer, s: number, e: number): boolean {
 }
 
 /** A register dump line: `RAX=…`, `R8 =…`, ` PC=…`, `GDT=     …`, `XMM00=…`, `FPCR: …`. */
-function isDumpLine(buf: Buffer, s: number, e: number): boolean {
+export function isDumpLine(buf: Buffer, s: number, e: number): boolean {
   const c = buf[s];
   if (!(c === 32 || (c >= 65 && c <= 90))) return false;
   const lim = Math.min(e, s + 10);
   for (let j = s + 1; j < lim; j++) if (buf[j] === 61 || buf[j] === 58) return true;
   return false;
 }
+
+/** An `in_asm` block line: `0x…:` instructions, indented ones, `OBJD-…` host disassembly. */
+export function isTbLine(buf: Buffer, s: number, e: number): boolean {
+  const c = buf[s];
+  return c === 32 || c === 9 || (c === 48 && e - s > 1 && buf[s + 1] === 120) || c === 79;
+}
+
+/** `...from`, `...with`: a line of an Arm exception record. */
+export function isArmLine(buf: Buffer, s: number, e: number): boolean {
+  return e - s >= 3 && buf[s] === 46 && buf[s + 1] === 46 && buf[s + 2] === 46;
+}
+
+/**
+ * A line some QEMU record grammar accepts even where it does not continue
+ * the open record: such a line ends the record, any other one is console
+ * output that landed inside it.
+ */
+function isQemuShaped(buf: Buffer, s: number, e: number): boolean {
+  return isDumpLine(buf, s, e) || isArmLine(buf, s, e) || (buf[s] === 48 && e - s > 1 && buf[s + 1] === 120);
+}
+
+/**
+ * Console lines held inside one open record at most; a longer run means the
+ * record is over, so dump-like console lines after it are not taken in.
+ */
+const MAX_HELD = 64;
 
 function hasControl(buf: Buffer, s: number, e: number): number {
   let bad = 0;
@@ -217,6 +245,17 @@ export function buildQemu(
   let pEnd = 0;
   let pVector = 0;
 
+  // Console lines met inside the open or pending record, in file order; they become LINE events
+  // once the record is added and over, so events stay in line order.
+  let held = 0;
+  /** How many of the held lines the record has since continued past (truly interleaved). */
+  let inside = 0;
+  let interleaved = 0;
+  let firstInterleaved = 0;
+  const heldLine = new Float64Array(MAX_HELD);
+  const heldOff = new Float64Array(MAX_HELD);
+  const heldEnd = new Float64Array(MAX_HELD);
+
   const commit = () => {
     if (!recStats) return;
     recStats = false;
@@ -226,13 +265,47 @@ export function buildQemu(
     if (recPc === recPc) bump(pcs, pcKey(recPc, recPcHex));
   };
 
-  const add = (type: number, line: number, off: number, end: number, cpu: number, sub: string, aux: number) => {
+  const put = (type: number, line: number, off: number, end: number, cpu: number, sub: string, aux: number) => {
     commit();
     row.type = type;
     row.cpu = cpu;
     row.sub = sub;
     row.aux = aux;
     b.add(line, off, end - off, row);
+  };
+
+  const release = () => {
+    if (inside > 0 && interleaved === 0) firstInterleaved = heldLine[0];
+    interleaved += inside;
+    inside = 0;
+    const n = held;
+    held = 0;
+    for (let i = 0; i < n; i++) put(T.LINE, heldLine[i], heldOff[i], heldEnd[i], -1, '', NaN);
+  };
+
+  /** A new event: an announcing line still waiting goes first, then the console lines held before this one. */
+  const add = (type: number, line: number, off: number, end: number, cpu: number, sub: string, aux: number) => {
+    if (pending !== Pending.NONE) flushPending();
+    if (held > 0 && line > heldLine[0]) release();
+    put(type, line, off, end, cpu, sub, aux);
+  };
+
+  /** A continuation line: the record now spans every console line held so far. */
+  const extend = (end: number) => {
+    b.extendLast(end);
+    if (held > 0) inside = held;
+  };
+
+  /** A line that announces the record on the next line: what was pending or held before it is over. */
+  const announce = (p: Pending, line: number, off: number, end: number) => {
+    flushPending();
+    if (held > 0) release();
+    pending = p;
+    pLine = line;
+    pOff = off;
+    pEnd = end;
+    // The record open before has ended; the next line can only continue the announced one.
+    open = Open.NONE;
   };
 
   const openRecord = (kind: Open, line: number, what: string, done: boolean) => {
@@ -243,15 +316,15 @@ export function buildQemu(
   };
 
   /** The announced-but-not-followed prefix line becomes an event of its own. */
-  const flushPending = () => {
+  function flushPending(): void {
     if (pending === Pending.NONE) return;
     const p = pending;
     pending = Pending.NONE;
     if (p === Pending.CHECK) {
-      add(T.CHECK_EXCEPTION, pLine, pOff, pEnd, lastCpu, x86ExceptionKind(pVector, false), NaN);
+      put(T.CHECK_EXCEPTION, pLine, pOff, pEnd, lastCpu, x86ExceptionKind(pVector, false), NaN);
       openRecord(Open.NONE, pLine, '', true);
     } else if (p === Pending.SERVICING) {
-      add(T.INTERRUPT, pLine, pOff, pEnd, lastCpu, pVector === X86_NMI ? 'NMI' : 'IRQ', NaN);
+      put(T.INTERRUPT, pLine, pOff, pEnd, lastCpu, pVector === X86_NMI ? 'NMI' : 'IRQ', NaN);
       recStats = true;
       recVector = `0x${pVector.toString(16)}`;
       recKind = pVector === X86_NMI ? 'NMI' : 'IRQ';
@@ -259,10 +332,10 @@ export function buildQemu(
       recPc = NaN;
       openRecord(Open.NONE, pLine, '', true);
     } else {
-      add(T.LINE, pLine, pOff, pEnd, -1, '', NaN);
+      put(T.LINE, pLine, pOff, pEnd, -1, '', NaN);
       openRecord(Open.NONE, pLine, '', true);
     }
-  };
+  }
 
   let lastEnd = 0;
   const fileSize = statInput(path).size;
@@ -285,23 +358,27 @@ export function buildQemu(
     }
     const c = buf[s];
 
+    // A line that is not the announced record's leaves the announcement pending: console
+    // output may come between; the next record start (add, announce) or QEMU line flushes it.
     if (pending !== Pending.NONE) {
       if (pending === Pending.DASHES && startsWith(buf, s, e, P_IN)) {
         pending = Pending.NONE;
         const sym = buf.toString('latin1', s + 3, e).trim();
-        add(T.TB, pLine, pOff, end, lastCpu, sym, NaN);
+        put(T.TB, pLine, pOff, end, lastCpu, sym, NaN);
+        inside = held;
         openRecord(Open.TB, pLine, 'in_asm block', false);
         return;
       }
       if ((pending === Pending.CHECK || pending === Pending.SERVICING) && (c === 32 || (c >= 48 && c <= 57)) && isX86Record(buf, s, e)) {
         const m = X86_RECORD.exec(buf.toString('latin1', s, e));
         if (m) {
-          x86Record(m, lineNo, end, pending);
+          const via = pending;
           pending = Pending.NONE;
+          inside = held;
+          x86Record(m, lineNo, end, via);
           return;
         }
       }
-      flushPending();
     }
 
     switch (c) {
@@ -321,10 +398,7 @@ export function buildQemu(
           const m = CHECK_EXCEPTION.exec(buf.toString('latin1', s, e));
           if (m) {
             x86 = true;
-            pending = Pending.CHECK;
-            pLine = lineNo;
-            pOff = off;
-            pEnd = end;
+            announce(Pending.CHECK, lineNo, off, end);
             pVector = parseInt(m[2], 16);
             return;
           }
@@ -336,10 +410,7 @@ export function buildQemu(
           const m = SERVICING.exec(buf.toString('latin1', s, e));
           if (m) {
             x86 = true;
-            pending = Pending.SERVICING;
-            pLine = lineNo;
-            pOff = off;
-            pEnd = end;
+            announce(Pending.SERVICING, lineNo, off, end);
             pVector = parseInt(m[1], 16);
             return;
           }
@@ -438,17 +509,14 @@ export function buildQemu(
       case 45 /* - */: {
         if (startsWith(buf, s, e, P_DASHES)) {
           // Held until the next line says what the block is (`IN:` → TB).
-          pending = Pending.DASHES;
-          pLine = lineNo;
-          pOff = off;
-          pEnd = end;
+          announce(Pending.DASHES, lineNo, off, end);
           return;
         }
         break;
       }
       case 46 /* . */: {
         if (open === Open.ARM && buf[s + 1] === 46 && buf[s + 2] === 46) {
-          b.extendLast(end);
+          extend(end);
           armContinuation(buf.toString('latin1', s, e));
           return;
         }
@@ -467,12 +535,12 @@ export function buildQemu(
 
     // Not a record start: a continuation of the open record, or a line of its own.
     if (open === Open.DUMP && isDumpLine(buf, s, e)) {
-      b.extendLast(end);
+      extend(end);
       if (!complete && startsWith(buf, s, e, P_EFER)) complete = true;
       return;
     }
-    if (open === Open.TB && (c === 32 || c === 9 || (c === 48 && buf[s + 1] === 120) || c === 79 /* OBJD-… */)) {
-      b.extendLast(end);
+    if (open === Open.TB && isTbLine(buf, s, e)) {
+      extend(end);
       if (row.aux !== row.aux && c === 48) {
         const m = INSN.exec(buf.toString('latin1', s, Math.min(e, s + 24)));
         if (m) {
@@ -483,6 +551,14 @@ export function buildQemu(
       return;
     }
     if (hasControl(buf, s, e) > 4) diags.add({ code: 'BINARY_JUNK', severity: 'warning', file: name, line: lineNo, message: 'binary data in a QEMU log; kept as a LINE event' });
+    if ((open !== Open.NONE || pending !== Pending.NONE) && held < MAX_HELD && piece === 0 && !isQemuShaped(buf, s, e)) {
+      // Console output inside a record (a shared stream): the record goes on after it.
+      heldLine[held] = lineNo;
+      heldOff[held] = off;
+      heldEnd[held] = end;
+      held++;
+      return;
+    }
     add(T.LINE, lineNo, off, end, -1, '', NaN);
     openRecord(Open.NONE, lineNo, '', true);
   }, chunkBytes, undefined, { bytes: TII_DUMP_START_BYTES, found: false });
@@ -591,7 +667,17 @@ export function buildQemu(
   }
 
   flushPending();
+  release();
   commit();
+  if (interleaved > 0) {
+    diags.add({
+      code: 'INTERLEAVED_LINES',
+      severity: 'info',
+      file: name,
+      line: firstInterleaved,
+      message: `${interleaved} line(s) that are not QEMU's (console output in the same stream?) sit inside QEMU records, first at line ${firstInterleaved}; the records are read across them and each line is kept as a LINE event`,
+    });
+  }
   if (!complete && b.size > 0) {
     diags.add({ code: 'TRUNCATED_RECORD', severity: 'warning', file: name, line: openLine, message: `the log ends inside this ${openWhat}; the event keeps the lines that are there` });
   }
@@ -615,6 +701,7 @@ export function buildQemu(
       top_pcs: topPcs(pcs),
       top_exec_pcs: topPcs(execPcs),
       record_counter: firstCounter >= 0 ? { first: firstCounter, last: lastCounter } : null,
+      interleaved_lines: interleaved,
     },
   };
 }

@@ -20,20 +20,52 @@ import {
   dumpRegisters,
 } from './lines.js';
 import { ARM_INTERRUPTS, ESR_EC, X86_EXCEPTIONS } from './names.js';
-import { T, TYPE_NAMES } from './build.js';
+import { T, TYPE_NAMES, isArmLine, isDumpLine, isTbLine, isX86Record } from './build.js';
 import { normHex } from './pc.js';
 
 type Fields = Record<string, FieldValue>;
 
 const hex = (s: string) => normHex(s);
 
+/**
+ * Whether a line after the first belongs to a record of this type. The
+ * builder read the record across any other line (console output in the same
+ * stream) and indexed that line as a LINE event of its own.
+ */
+function ownLine(type: number, arm: boolean, buf: Buffer, s: number, e: number): boolean {
+  switch (type) {
+    case T.INTERRUPT:
+    case T.EXCEPTION:
+    case T.CHECK_EXCEPTION:
+      return arm ? isArmLine(buf, s, e) : isX86Record(buf, s, e) || isDumpLine(buf, s, e);
+    case T.CPU_RESET:
+    case T.SMM_ENTER:
+    case T.SMM_EXIT:
+      return isDumpLine(buf, s, e);
+    case T.TB:
+      return isTbLine(buf, s, e) || (e - s >= 3 && buf[s] === 73 && buf[s + 1] === 78 && buf[s + 2] === 58) /* IN: */;
+    default:
+      return true;
+  }
+}
+
 /** The lines of one stored event (the raw bytes of a record and its continuation lines). */
-function linesOf(raw: Buffer): string[] {
-  return raw
-    .toString('latin1')
-    .split('\n')
-    .map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l))
-    .filter((l) => l !== '');
+function linesOf(raw: Buffer, type: number): string[] {
+  const out: string[] = [];
+  let arm = false;
+  for (let s = 0; s < raw.length; ) {
+    let e = raw.indexOf(10, s);
+    if (e < 0) e = raw.length;
+    const next = e + 1;
+    if (e > s && raw[e - 1] === 13) e--;
+    if (e > s && (out.length === 0 || ownLine(type, arm, raw, s, e))) {
+      const l = raw.toString('latin1', s, e);
+      if (out.length === 0) arm = l.startsWith('Taking exception');
+      out.push(l);
+    }
+    s = next;
+  }
+  return out;
 }
 
 function more(n: number): string {
@@ -158,7 +190,7 @@ function tb(lines: string[], f: Fields): string {
  */
 export const decoder: RowDecoder = {
   decode(raw, type, row) {
-    const lines = linesOf(raw);
+    const lines = linesOf(raw, type);
     const f: Fields = {};
     if (lines.length === 0) return { fields: { message: '' }, text: `${row.line}:` };
     let ownCpu = false;
