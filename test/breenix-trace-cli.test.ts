@@ -308,16 +308,27 @@ describe('breenix-trace reader through the CLI: images and /proc/trace', () => {
     assert.notEqual((await summaryOf(np, join(dir, 'n'))).format, 'breenix-trace');
   });
 
-  test('a truncated image: complete rings kept, the cut located by byte offset', async () => {
+  test('a truncated image: complete rings and the cut ring\'s whole slots kept, the cut located by byte offset', async () => {
     const g = generateImage({ seed: 12, rings: [{ writeIdx: 30 }, { writeIdx: 40 }, { writeIdx: 50 }] });
     const dir = tmpdir();
     const path = join(dir, 'trace_buffers.bin');
+    // 100 bytes of ring 2: 6 whole slots and 4 bytes of the 7th.
     writeFileSync(path, g.image.subarray(0, 2 * 16448 + 100));
     const s = await summaryOf(path, join(dir, 'b'));
-    assert.equal(s.events, 70);
-    assert.equal(s.truncated_at, 2 * 16448);
-    const w = (s.warnings as { code: string; offset: number }[]).find((x) => x.code === 'IMAGE_TRUNCATED');
-    assert.equal(w?.offset, 2 * 16448);
+    assert.equal(s.events, 76);
+    assert.equal(s.truncated_at, 2 * 16448 + 100);
+    const w = (s.warnings as { code: string; offset: number; message: string }[]).find((x) => x.code === 'IMAGE_TRUNCATED');
+    assert.equal(w?.offset, 2 * 16448 + 100);
+    assert.match(w?.message ?? '', /ring 2 .*kept the 6 events in its 6 whole slots/);
+    // Only the 8 bytes of padding at the end missing: all 1024 events of a wrapped last ring.
+    const g2 = generateImage({ seed: 5, rings: [{ writeIdx: 2000 }, { writeIdx: 500 }, { writeIdx: 1024 }] });
+    const p2 = join(dir, 'trace_buffers-pad.bin');
+    writeFileSync(p2, g2.image.subarray(0, 3 * 16448 - 8));
+    const s2 = await summaryOf(p2, join(dir, 'b2'));
+    assert.equal(s2.events, g2.events.length);
+    const all = await filterOf(p2, join(dir, 'b2'), 'TRACE_EVENT');
+    assert.deepEqual(all.map((e) => e.offset), g2.events.map((t) => t.offset));
+    assert.match((s2.warnings as { message: string }[])[0].message, /ring 2 \(from byte 32896\) is cut 16440 bytes in, .*kept its 1024 events, lost none/);
   });
 
   test('less than one ring, forced: one-line error with the byte offset', async () => {

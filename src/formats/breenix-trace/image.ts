@@ -111,9 +111,10 @@ export function imageScore(head: Buffer, name: string): number {
 export interface RingInfo {
   cpu: number;
   offset: number;
-  write_idx: number;
-  read_idx: number;
-  dropped: number;
+  /** null when the image ends before this trailer field (a cut last ring). */
+  write_idx: number | null;
+  read_idx: number | null;
+  dropped: number | null;
   /** min(write_idx, 1024): the entries the kernel would dump. */
   valid_entries: number;
   /** Non-empty slots read as events. */
@@ -127,6 +128,8 @@ export interface RingInfo {
   cpu_mismatch: number;
   /** Events older than the one before them in ring order. */
   ts_backwards: number;
+  /** Only on a ring the image cuts short: the bytes of it present and the whole slots among them. */
+  cut?: { bytes: number; slots: number };
 }
 
 export interface ImageData {
@@ -135,7 +138,7 @@ export interface ImageData {
   rings: RingInfo[];
 }
 
-/** Decodes every complete ring of the image: events in ring order per CPU, oldest slot first (§1.2). */
+/** Decodes every ring of the image, a cut last one too: events in ring order per CPU, oldest slot first (§1.2). */
 export function buildImage(path: string, name: string, dir: string, diags: DiagnosticLog, progress?: (done: number, total: number) => void): { data: ImageData; columns: Record<string, Column>; segmented: Record<string, ColumnInfo> } {
   const src = new FileSource(path);
   const b = new EventTableBuilder(TYPE_NAMES, new ColumnWriter(dir, 0));
@@ -145,27 +148,20 @@ export function buildImage(path: string, name: string, dir: string, diags: Diagn
   let truncatedAt: number | null = null;
   try {
     const count = Math.floor(src.size / RING_STRIDE);
-    if (src.size % RING_STRIDE !== 0) {
-      truncatedAt = count * RING_STRIDE;
-      diags.add({
-        code: 'IMAGE_TRUNCATED',
-        severity: 'warning',
-        file: name,
-        offset: truncatedAt,
-        unit: 'byte',
-        message: `image is ${src.size} bytes, not a whole number of ${RING_STRIDE}-byte rings: ring ${count} is cut ${src.size - truncatedAt} bytes in; kept the ${count} complete ring${count === 1 ? '' : 's'}`,
-      });
-    }
     if (count === 0) {
       throw new FormatError({ file: name, byteOffset: 0 }, `expected a TRACE_BUFFERS image of ${RING_STRIDE}-byte TraceCpuBuffer rings; the file holds ${src.size} bytes, less than one ring`);
     }
     if (count > MAX_CPUS) diags.add({ code: 'IMAGE_MANY_RINGS', severity: 'info', file: name, offset: MAX_CPUS * RING_STRIDE, unit: 'byte', message: `${count} rings; the kernel has ${MAX_CPUS} (MAX_CPUS): the rest may be other memory` });
-    for (let cpu = 0; cpu < count; cpu++) {
+    for (let cpu = 0; cpu * RING_STRIDE < src.size; cpu++) {
       const base = cpu * RING_STRIDE;
       const ring = src.read(base, RING_STRIDE);
       const info = walkRing(ring, cpu, base, b, row, perId, name, diags);
       rings.push(info);
-      progress?.(base + RING_STRIDE, src.size);
+      if (info.cut) {
+        truncatedAt = src.size;
+        diags.add({ code: 'IMAGE_TRUNCATED', severity: 'warning', file: name, offset: src.size, unit: 'byte', message: cutMessage(info, src.size) });
+      }
+      progress?.(base + ring.length, src.size);
     }
   } finally {
     src.close();
@@ -203,14 +199,25 @@ export function buildImage(path: string, name: string, dir: string, diags: Diagn
   return { data: { kind: 'image', table: t.info, rings }, columns: t.columns, segmented: t.segmented };
 }
 
+/** A trailer field, or null when a cut ring ends before it. */
+function field(ring: Buffer, at: number): number | null {
+  return ring.length >= at + 8 ? u64(ring, at) : null;
+}
+
+/**
+ * Walks one ring. A ring the image cuts short (the last) keeps its whole
+ * slots: with write_idx present they are all there; without it they are read
+ * in slot order, as for an implausible write_idx.
+ */
 function walkRing(ring: Buffer, cpu: number, base: number, b: EventTableBuilder, row: ReturnType<typeof newScratch>, perId: Map<number, number>, name: string, diags: DiagnosticLog): RingInfo {
-  const writeIdx = u64(ring, WRITE_IDX_OFFSET);
+  const slots = Math.min(RING_SLOTS, Math.floor(ring.length / EVENT_BYTES));
+  const writeIdx = field(ring, WRITE_IDX_OFFSET);
   const info: RingInfo = {
     cpu,
     offset: base,
     write_idx: writeIdx,
-    read_idx: u64(ring, READ_IDX_OFFSET),
-    dropped: u64(ring, DROPPED_OFFSET),
+    read_idx: field(ring, READ_IDX_OFFSET),
+    dropped: field(ring, DROPPED_OFFSET),
     valid_entries: 0,
     events: 0,
     oldest_slot: 0,
@@ -219,15 +226,16 @@ function walkRing(ring: Buffer, cpu: number, base: number, b: EventTableBuilder,
     cpu_mismatch: 0,
     ts_backwards: 0,
   };
+  if (ring.length < RING_STRIDE) info.cut = { bytes: ring.length, slots };
   let nonEmpty = 0;
-  for (let s = 0; s < RING_SLOTS; s++) if (ring.readUInt32LE(s * EVENT_BYTES) !== 0 || ring.readUInt32LE(s * EVENT_BYTES + 4) !== 0) nonEmpty++;
-  const plausible = writeIdx < PLAUSIBLE_WRITE_IDX;
+  for (let s = 0; s < slots; s++) if (ring.readUInt32LE(s * EVENT_BYTES) !== 0 || ring.readUInt32LE(s * EVENT_BYTES + 4) !== 0) nonEmpty++;
+  const plausible = writeIdx !== null && writeIdx < PLAUSIBLE_WRITE_IDX;
   let oldest = 0;
-  let valid = RING_SLOTS;
+  let valid = slots;
   if (plausible) {
     valid = Math.min(writeIdx, RING_SLOTS);
     oldest = writeIdx > RING_SLOTS ? writeIdx % RING_SLOTS : 0;
-  } else {
+  } else if (writeIdx !== null) {
     diags.add({ code: 'RING_WRITE_IDX_IMPLAUSIBLE', severity: 'warning', file: name, offset: base + WRITE_IDX_OFFSET, unit: 'byte', message: `CPU ${cpu}: write_idx ${writeIdx} is not an event count; read the ${nonEmpty} non-empty slots in slot order` });
   }
   info.valid_entries = valid;
@@ -258,13 +266,26 @@ function walkRing(ring: Buffer, cpu: number, base: number, b: EventTableBuilder,
   if (plausible) info.stale_slots = nonEmpty - (info.events);
   // write_idx and dropped against what the slots hold (§1.2: dropped == write_idx - 1024 once wrapped).
   const problems: string[] = [];
-  const expectDropped = Math.max(0, writeIdx - RING_SLOTS);
-  if (plausible && info.dropped !== expectDropped) problems.push(`dropped=${info.dropped}, expected ${expectDropped} for write_idx=${writeIdx}`);
+  const expectDropped = plausible ? Math.max(0, writeIdx - RING_SLOTS) : 0;
+  if (plausible && info.dropped !== null && info.dropped !== expectDropped) problems.push(`dropped=${info.dropped}, expected ${expectDropped} for write_idx=${writeIdx}`);
   if (plausible && info.empty_in_range > 0) problems.push(`${info.empty_in_range} of the ${valid} slots write_idx=${writeIdx} says were written are empty`);
   if (plausible && info.stale_slots > 0) problems.push(`${info.stale_slots} slots beyond write_idx=${writeIdx} hold events`);
   if (info.cpu_mismatch > 0) problems.push(`${info.cpu_mismatch} events carry another CPU's id`);
   if (problems.length) diags.add({ code: 'RING_DISAGREES', severity: 'warning', file: name, offset: base + WRITE_IDX_OFFSET, unit: 'byte', message: `CPU ${cpu}: ${problems.join('; ')}` });
   return info;
+}
+
+/** What a cut ring kept and lost, from its RingInfo. */
+function cutMessage(r: RingInfo, size: number): string {
+  const { bytes, slots } = r.cut as NonNullable<RingInfo['cut']>;
+  const head = `image is ${size} bytes, not a whole number of ${RING_STRIDE}-byte rings: ring ${r.cpu} (from byte ${r.offset}) is cut ${bytes} bytes in`;
+  if (r.write_idx !== null) {
+    const lost = [r.read_idx === null ? 'read_idx' : '', r.dropped === null ? 'dropped' : ''].filter(Boolean);
+    return `${head}, after its 1024 slots and write_idx: kept its ${r.events} events, lost none${lost.length ? ` (${lost.join(' and ')} missing, not checked)` : ''}`;
+  }
+  const partial = bytes > slots * EVENT_BYTES && slots < RING_SLOTS ? `, and the partial record at byte ${r.offset + slots * EVENT_BYTES}` : '';
+  const missing = slots < RING_SLOTS ? `; slots ${slots}..1023 (${RING_SLOTS - slots} records) are missing${partial}` : '';
+  return `${head}, before its write_idx (byte ${r.offset + WRITE_IDX_OFFSET}): kept the ${r.events} events in its ${slots} whole slots, in slot order (without write_idx the oldest slot is unknown)${missing}`;
 }
 
 /**

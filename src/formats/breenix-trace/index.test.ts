@@ -86,17 +86,43 @@ describe('breenix-trace images: generated rings against ground truth', () => {
     src.close();
   });
 
-  test('a truncated image keeps its complete rings and names the byte offset', () => {
-    const cut = tempFile('cut.img', g.image.subarray(0, 3 * RING_STRIDE + 5000));
-    const { src, diags } = open(cut);
-    const keep = g.events.filter((t) => t.ring < 3);
+  test('an image cut in a ring\'s slots keeps the whole slots before the cut, located by byte offset', () => {
+    // Ring 3 (write_idx 1024) is cut 5000 bytes in: 312 whole slots, then 8 bytes of slot 312.
+    const size = 3 * RING_STRIDE + 5000;
+    const { src, diags } = open(tempFile('cut.img', g.image.subarray(0, size)));
+    const keep = g.events.filter((t) => t.ring < 3 || (t.ring === 3 && t.slot < 312));
     assert.equal(src.count, keep.length);
     keep.forEach((t, n) => assert.deepEqual(actual(src.event(n)), expected(t, n)));
     const d = diags.find((x) => x.code === 'IMAGE_TRUNCATED');
     assert.ok(d);
-    assert.equal(d.offset, 3 * RING_STRIDE);
-    assert.equal(src.summary().truncated_at, 3 * RING_STRIDE);
+    assert.equal(d.offset, size);
+    assert.match(d.message, /ring 3 \(from byte 49344\) is cut 5000 bytes in, before its write_idx .*kept the 312 events in its 312 whole slots, in slot order .*slots 312\.\.1023 \(712 records\) are missing, and the partial record at byte 54336/);
+    const s = src.summary();
+    assert.equal(s.truncated_at, size);
+    const per = s.per_cpu as Record<string, { write_idx: number | null; events: number; cut?: { bytes: number; slots: number } }>;
+    assert.deepEqual([per['3'].write_idx, per['3'].events, per['3'].cut], [null, 312, { bytes: 5000, slots: 312 }]);
+    assert.equal(per['2'].cut, undefined);
     src.close();
+  });
+
+  test('a last ring missing only its padding (or read_idx/dropped) keeps every event, in ring order by its write_idx', () => {
+    const w = generateImage({ seed: 5, rings: [{ writeIdx: 2000 }, { writeIdx: 500 }, { writeIdx: 1024 + 300 }] });
+    for (const bytesIn of [16440, 16400, 16392]) {
+      const size = 2 * RING_STRIDE + bytesIn;
+      const { src, diags } = open(tempFile(`pad-${bytesIn}.img`, w.image.subarray(0, size)));
+      checkAll(src, w);
+      // Wrapped: ring 2's oldest slot is write_idx & 0x3FF, from the trailer that is still there.
+      assert.equal(src.event(1524).fields.slot, 300);
+      const d = diags.filter((x) => x.code === 'IMAGE_TRUNCATED');
+      assert.equal(d.length, 1);
+      assert.equal(d[0].offset, size);
+      assert.match(d[0].message, new RegExp(`ring 2 \\(from byte 32896\\) is cut ${bytesIn} bytes in, after its 1024 slots and write_idx: kept its 1024 events, lost none`));
+      if (bytesIn === 16392) assert.match(d[0].message, /read_idx and dropped missing, not checked/);
+      assert.deepEqual(diags.filter((x) => x.code !== 'IMAGE_TRUNCATED'), [], `${bytesIn}: no disagreement is made up from the missing trailer`);
+      const per = src.summary().per_cpu as Record<string, { write_idx: number; dropped: number | null; events: number }>;
+      assert.deepEqual([per['2'].write_idx, per['2'].dropped, per['2'].events], [1324, bytesIn >= 16408 ? 300 : null, 1024]);
+      src.close();
+    }
   });
 
   test('less than one ring is a located error', () => {
