@@ -299,7 +299,7 @@ describe('tii CLI: console logs decode to the same events as the raw stream', ()
     const r = ok(await runCliAsync(['index', cut]), 'index of a cut log (events were kept)');
     const out = r.stdout + r.stderr;
     assert.ok(out.includes(`${cut}:${blocks[3]}: dump 1: block 3 is incomplete`), out);
-    assert.match(out, /kept the 3 complete block/);
+    assert.match(out, /kept 3 complete block\(s\), 4500 words/);
     assert.ok(out.includes(`${cut}:${cutLine}: dump 1 (from line ${lines.indexOf('=== BINARY TRANSFER START ===') + 1}) is cut off`), out);
     const kept = eventsWithin(C, 3 * 1500);
     assert.deepEqual((await summaryJson([cut])).types, truthCounts(C, kept));

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { generateTii, metaJson, type TiiGenerated } from '../src/gen/tii-generator.js';
+import { consoleLog, dumpLines, generateTii, metaJson, type TiiGenerated } from '../src/gen/tii-generator.js';
 import { rng } from '../src/util/rng.js';
 import { indexInput, openForQuery } from '../src/index/bundle-cache.js';
 import { DEFAULT_TII_SPEC } from '../src/formats/tii-ftrace/index.js';
@@ -246,5 +246,92 @@ describe('tii in-process: generator → index → queries equal ground truth', (
     } finally {
       src.close();
     }
+  });
+});
+
+describe('tii in-process: a console dump with one undecodable block', () => {
+  /**
+   * A stream and block size (searched, nothing hand-picked) where block 2's first word is inside a
+   * marker (so an event is cut by the loss), block 3 starts on an event, and a VMID switch follows.
+   */
+  function pick(): { g: TiiGenerated; bw: number } {
+    for (let seed = 1; seed < 200; seed++) {
+      const g = generateTii({ words: 20_000, seed, vmids: 3, truth: true });
+      const off = g.truth.offset as Uint32Array;
+      const ty = g.truth.type as Uint8Array;
+      const starts = new Set(off.subarray(0, g.truth.events));
+      for (let n = 0; n < g.truth.events; n++) {
+        const len = g.spec.lenOf[g.words[off[n]]];
+        if (off[n] < 3000 || off[n] > 8000 || len < 3) continue;
+        const bw = Math.floor(off[n] / 2) + 1;
+        const end = 3 * bw;
+        if (2 * bw >= off[n] + len || !starts.has(end)) continue;
+        const after = off.subarray(0, g.truth.events).findIndex((o) => o >= end);
+        if (ty.subarray(after, g.truth.events).includes(2) && (g.truth.vmid as Int16Array)[after] >= 0) return { g, bw };
+      }
+    }
+    throw new Error('no stream has a marker across a block seam');
+  }
+  const { g, bw } = pick();
+  const off = g.truth.offset as Uint32Array;
+  const lines = consoleLog([dumpLines(g.words, g.dictionary, { version: 3, blockWords: bw })]).split('\n');
+  const blockLine = lines.findIndex((l) => l.startsWith('BLOCK:2:')) + 1;
+  // One bad base64 character in block 2 (0-based): words [2bw, 3bw) are lost.
+  lines[blockLine + 1] = `${lines[blockLine + 1].slice(0, 20)}#${lines[blockLine + 1].slice(21)}`;
+  const dir = tmpdir();
+  const log = join(dir, 'serial.log');
+  writeFileSync(log, lines.join('\n'));
+  const before = eventsWithin(g, 2 * bw);
+  const resume = off.subarray(0, g.truth.events).indexOf(3 * bw);
+  const count = before + g.truth.events - resume;
+  /** Event n of the damaged dump: the truth's, renumbered after the gap, with no VMID context until the next switch. */
+  const want: { index: number; type: string; offset: number; vmid: number | null }[] = [];
+  for (let n = 0; n < before; n++) want.push(truthEvent(g, n));
+  let known = false;
+  for (let n = resume; n < g.truth.events; n++) {
+    const t = truthEvent(g, n);
+    known ||= t.type === 'VMID';
+    want.push({ ...t, index: want.length, vmid: known ? t.vmid : null });
+  }
+
+  test('the later blocks are kept: every event, by index, range, filter and scan, equals the truth around the gap', async () => {
+    const { src, data } = await open(log);
+    try {
+      assert.equal(src.count, count);
+      assert.ok(count > before + 10_000, 'most of the dump is after the lost block');
+      src.events(0, count).forEach((e, n) => assert.deepEqual(core(e), want[n], `event ${n}`));
+      // One at a time around the gap: each walk starts at a checkpoint before it.
+      for (let n = Math.max(0, before - 300); n < Math.min(count, before + 300); n++) assert.deepEqual(core(src.event(n)), want[n], `event(${n})`);
+      for (const type of g.spec.typeNames) {
+        const got: number[] = [];
+        src.filter(type, 0, -1, (e) => void got.push(e.index));
+        assert.deepEqual(got, want.filter((w) => w.type === type).map((w) => w.index), `filter ${type}`);
+      }
+      const scanned: number[] = [];
+      src.scan?.((c) => void scanned.push(c.offset));
+      assert.deepEqual(scanned, want.map((w) => w.offset));
+      const s = data.streams[0].summary;
+      assert.equal(s.events, count);
+      assert.equal(s.words, g.words.length - bw);
+      assert.deepEqual(s.lost, { blocks: 1, words: bw, list: [{ block: 2, line: blockLine, first_word: 2 * bw, words: bw }] });
+      const counts: Record<string, number> = Object.fromEntries(g.spec.typeNames.map((t) => [t, 0]));
+      for (const w of want) counts[w.type]++;
+      assert.deepEqual(s.types, counts);
+      assert.match(s.notes.find((x) => x.code === 'BLOCKS_LOST')?.message ?? '', new RegExp(`1 of \\d+ data blocks did not decode \\(first: block 2, line ${blockLine}\\): ${bw} of ${g.words.length} words`));
+    } finally {
+      src.close();
+    }
+  });
+
+  test('the diagnostics name the broken block, the bad line and the event the loss cut', async () => {
+    const r = await indexInput(log, {});
+    const d = r.manifest.diagnostics;
+    const broken = d.find((x) => x.code === 'DUMP_BLOCK_BROKEN');
+    assert.equal(broken?.line, blockLine);
+    assert.match(broken?.message ?? '', new RegExp(`line ${blockLine + 2} in it is not base64 \\("#" at column 21\\)\\); dropped it: ${bw} words lost \\(stream words ${2 * bw}-${3 * bw - 1}\\); decoding resumes at block 3`));
+    const cut = d.find((x) => x.code === 'MARKER_CUT_OFF');
+    assert.equal(cut?.offset, off[before]);
+    assert.match(cut?.message ?? '', /before the words lost with block 2/);
+    assert.ok(!d.some((x) => x.code === 'CHECKSUM_MISMATCH'), 'no checksum hint over data known to be incomplete');
   });
 });

@@ -36,6 +36,8 @@ export interface TiiStream {
   words: number;
   events: number;
   checkpoints: number;
+  /** Word ranges [from, to) pairs that walks jump over: an event cut by lost words, and the lost words. */
+  skips?: number[];
   /** Types with a postings list in the bundle. */
   postings: string[];
   summary: TiiSummary;
@@ -55,6 +57,8 @@ export interface TiiSummary {
   functions: { distinct: number; enters: number; exits: number; missing_from_dictionary: { id: number; first_offset: number; count: number }[]; missing_count: number };
   dictionary: { size: number; max_id: number | null; gaps: number; symbols: number | null };
   meta: Record<string, unknown> | null;
+  /** Dumps only, when blocks did not decode: what is missing from this stream. */
+  lost?: { blocks: number; words: number; list: { block: number; line: number; first_word: number; words: number }[] };
   notes: { code: string; message: string }[];
   warnings: Diagnostic[];
 }
@@ -71,8 +75,14 @@ class Feeder {
   private buf = new Uint16Array(0);
   private carry = 0;
   base = 0;
+  readonly skips: number[] = [];
 
   constructor(private readonly scanner: TiiScanner) {}
+
+  /** Position just past the words fed so far. */
+  get end(): number {
+    return this.base + this.carry;
+  }
 
   feed(words: Uint16Array): void {
     const need = this.carry + words.length;
@@ -86,6 +96,18 @@ class Feeder {
     this.carry = need - stop;
     this.buf.copyWithin(0, stop, need);
     this.base += stop;
+  }
+
+  /**
+   * Lost words up to `at`: the event they cut is dropped (the caller reports
+   * `leftover()` first), walks jump to `at`, and the VMID context is unknown
+   * after them (a switch may have been lost).
+   */
+  skipTo(at: number): void {
+    this.skips.push(this.base, at);
+    this.scanner.vmid = -1;
+    this.carry = 0;
+    this.base = at;
   }
 
   /** Words left over at the end: an event cut off. */
@@ -376,18 +398,27 @@ export function buildFromConsole(
   const finished: { dump: DumpInfo; sc: TiiScanner; feeder: Feeder }[] = [];
   const close = () => {
     if (current && scanner && feeder) {
+      skipLost(current, feeder, current.words);
       (scanner as TiiScanner).finish();
       finished.push({ dump: current, sc: scanner, feeder });
     }
     current = null;
   };
-  const { dumps } = scanConsoleDumps(path, name, diags, (dump, words) => {
+  /** Lost words before `at` (or the dump's end): drop the event they cut, and resume at `at`. */
+  const skipLost = (dump: DumpInfo, f: Feeder, at: number) => {
+    if (at <= f.end) return;
+    const lost = dump.lost.find((b) => b.wordStart >= f.end) as DumpInfo['lost'][number];
+    reportCutOff(spec, f.leftover(), f.base, name, diags, `dump ${dump.number}: before the words lost with block ${lost.seq} (line ${lost.line})`);
+    f.skipTo(at);
+  };
+  const { dumps } = scanConsoleDumps(path, name, diags, (dump, words, at) => {
     if (dump !== current) {
       close();
       current = dump;
       scanner = new TiiScanner(spec);
       feeder = new Feeder(scanner);
     }
+    skipLost(dump, feeder as Feeder, at);
     (feeder as Feeder).feed(words);
   });
   close();
@@ -411,10 +442,18 @@ export function buildFromConsole(
       columns[`${prefix}blocks`] = blocksToColumn(d.blocks);
       const all = diags.list();
       const warnings = all.filter((w) => w.line === undefined || (w.line >= d.startLine && w.line <= d.endLine));
-      if (d.checksum !== undefined && parseInt(d.checksum, 16) !== d.crc32 && d.complete) {
+      const lostWords = d.lost.reduce((n, b) => n + b.words, 0);
+      if (d.checksum !== undefined && parseInt(d.checksum, 16) !== d.crc32 && d.complete && d.lost.length === 0) {
         warnings.push({ code: 'CHECKSUM_MISMATCH', severity: 'info', file: name, line: d.endLine, message: `dump ${d.number}: CHECKSUM ${d.checksum} is not the crc32 of the data (${d.crc32.toString(16)}); the kernel's algorithm is unpublished, so this is only a hint` });
       }
-      const summary = summarize(spec, f.sc, `${name} dump ${d.number} (lines ${d.startLine}-${d.endLine})`, d.words, d.meta, naming, warnings);
+      const summary = summarize(spec, f.sc, `${name} dump ${d.number} (lines ${d.startLine}-${d.endLine})`, d.words - lostWords, d.meta, naming, warnings);
+      if (d.lost.length) {
+        summary.lost = { blocks: d.lost.length, words: lostWords, list: d.lost.map((b) => ({ block: b.seq, line: b.line, first_word: b.wordStart, words: b.words })) };
+        summary.notes.push({
+          code: 'BLOCKS_LOST',
+          message: `${d.lost.length} of ${d.blocks.length + d.lost.length} data blocks did not decode (first: block ${d.lost[0].seq}, line ${d.lost[0].line}): ${lostWords} of ${d.words} words and their events are missing; offsets keep the dump's word positions, and up to ${spec.maxLen - 1} words after a gap may be the rest of an event begun in it, read as events of their own`,
+        });
+      }
       streams.push({
         id,
         label: `dump ${d.number} (lines ${d.startLine}-${d.endLine})`,
@@ -422,6 +461,7 @@ export function buildFromConsole(
         words: d.words,
         events: f.sc.events,
         checkpoints: f.sc.cpOffset.length,
+        ...(f.feeder.skips.length ? { skips: f.feeder.skips } : {}),
         postings,
         summary,
       });

@@ -82,10 +82,15 @@ export function decodeEvent(
   };
 }
 
+const NO_SKIPS: readonly number[] = [];
+
 /**
  * Walks events from words[i] (event `index`, VMID context `vmid` before it),
  * calling `visit` with each event's word position, type, index and context.
  * Stops when `visit` returns false or when the next event does not fit.
+ * `skips` are [from, to) pairs of positions in `words`, ascending and at or
+ * after `i`, where the index found no events (words lost from a dump); the
+ * VMID context after one is unknown (-1), as the scanner has it.
  */
 export function walkEvents(
   spec: CompiledSpec,
@@ -94,10 +99,21 @@ export function walkEvents(
   index: number,
   vmid: number,
   visit: (i: number, type: number, index: number, vmid: number) => boolean,
+  skips = NO_SKIPS,
 ): void {
   const { typeOf, lenOf, vmidShift } = spec;
   const end = words.length;
+  let g = 0;
+  let nextSkip = skips.length ? skips[0] : Infinity;
   while (i < end) {
+    if (i === nextSkip) {
+      // A VMID switch may have been among the lost words: the context is unknown until the next one.
+      vmid = -1;
+      i = skips[g + 1];
+      g += 2;
+      nextSkip = g < skips.length ? skips[g] : Infinity;
+      continue;
+    }
     const w = words[i];
     const len = lenOf[w];
     if (i + len > end) return;

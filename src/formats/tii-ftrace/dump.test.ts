@@ -122,11 +122,50 @@ describe('tii console dumps', () => {
     const broken = r.diags.find((d) => d.code === 'DUMP_BLOCK_BROKEN');
     assert.ok(broken, JSON.stringify(r.diags));
     assert.equal(broken.line, blockLines[3]);
-    assert.match(broken.message, /kept the 3 complete block/);
+    assert.match(broken.message, /dropped it: 1000 words lost \(stream words 3000-3999\); the log ends there/);
     const trunc = r.diags.find((d) => d.code === 'DUMP_TRUNCATED');
     assert.ok(trunc);
+    assert.match(trunc.message, /kept 3 complete block\(s\), 3000 words/);
     assert.equal(trunc.line, cutLine);
     assert.equal(trunc.file, 'cut.log');
+  });
+
+  test('a bad base64 character loses only its block: the later blocks decode at their own word positions', () => {
+    const lines = ['boot', ...dump(c, 3, { blockWords: 1000, tail: 321 })];
+    const block2 = lines.findIndex((l) => l.startsWith('BLOCK:2:')) + 1;
+    const block3 = lines.findIndex((l) => l.startsWith('BLOCK:3:')) + 1;
+    const bad = block2 + 3; // 1-based: the third base64 line of block 2
+    lines[bad - 1] = `${lines[bad - 1].slice(0, 10)}!${lines[bad - 1].slice(11)}`;
+    const path = join(dir, 'badchar.log');
+    writeFileSync(path, lines.join('\n') + '\n');
+    const diags = new DiagnosticLog();
+    const fed: [number, number][] = [];
+    const got: number[] = [];
+    const r = scanConsoleDumps(path, 'badchar.log', diags, (_d, w, at) => {
+      fed.push([at, w.length]);
+      for (const x of w) got.push(x);
+    });
+    assert.deepEqual(fed, [[0, 1000], [1000, 1000], [3000, 1000], [4000, 1000], [5000, 321]]);
+    assert.deepEqual(got, [...c.subarray(0, 2000), ...c.subarray(3000)]);
+    const d = r.dumps[0];
+    assert.deepEqual([d.complete, d.words, d.blocks.length], [true, c.length, 5]);
+    assert.deepEqual(d.lost, [{ seq: 2, line: block2, wordStart: 2000, words: 1000 }]);
+    const list = diags.list();
+    assert.equal(list.find((x) => x.code === 'DUMP_NOISE')?.line, bad);
+    const broken = list.filter((x) => x.code === 'DUMP_BLOCK_BROKEN');
+    assert.equal(broken.length, 1);
+    assert.equal(broken[0].line, block2);
+    assert.match(broken[0].message, new RegExp(`block 2 is incomplete or corrupt \\(.*; line ${bad} in it is not base64 \\("!" at column 11\\)\\); dropped it: 1000 words lost \\(stream words 2000-2999\\); decoding resumes at block 3 \\(line ${block3}\\)`));
+    // Queries read words by position: the lost ones read as 0, the rest as they were.
+    const src = new FileSource(path);
+    try {
+      const dw = new DumpWords(src, blocksToColumn(d.blocks), d.words);
+      assert.deepEqual([...dw.read(1990, 20)], [...c.subarray(1990, 2000), ...new Array<number>(10).fill(0)]);
+      assert.deepEqual([...dw.read(2990, 20)], [...new Array<number>(10).fill(0), ...c.subarray(3000, 3010)]);
+      assert.deepEqual([...dw.read(3000, c.length)], [...c.subarray(3000)]);
+    } finally {
+      src.close();
+    }
   });
 
   test('a dump without END followed by another: the first is reported at the new START line, both decode', () => {

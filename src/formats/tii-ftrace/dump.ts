@@ -60,6 +60,16 @@ export interface DumpInfo {
   checksum?: string;
   crc32: number;
   blocks: DumpBlock[];
+  /** End of the dump's word positions; lost blocks keep their place in them. */
+  words: number;
+  /** Blocks that could not be decoded: their line and the word positions they held. */
+  lost: LostBlock[];
+}
+
+export interface LostBlock {
+  seq: number;
+  line: number;
+  wordStart: number;
   words: number;
 }
 
@@ -97,37 +107,48 @@ type State = 'outside' | 'header' | 'dict' | 'data' | 'trailer' | 'skip';
 
 /**
  * Finds every `BINARY TRANSFER` dump in a console log in one streaming pass,
- * decodes the data blocks and hands their words to `onWords(dump, words)` in
- * stream order. A dump that breaks (short block, missing END, corrupt LZ4)
- * keeps its complete blocks and gets a diagnostic naming the line.
+ * decodes the data blocks and hands their words to `onWords(dump, words, at)`
+ * in stream order, `at` being the first word's position. A block that does
+ * not decode (short, corrupt LZ4) is dropped with a diagnostic naming its line
+ * and keeps its place in the positions; the blocks after it still decode,
+ * each v3 BLOCK being an LZ4 block of its own. A dump cut off keeps its
+ * complete blocks.
  */
 export function scanConsoleDumps(
   path: string,
   name: string,
   diags: DiagnosticLog,
-  onWords: (dump: DumpInfo, words: Uint16Array) => void,
+  onWords: (dump: DumpInfo, words: Uint16Array, at: number) => void,
 ): { dumps: DumpInfo[]; lines: number } {
   const dumps: DumpInfo[] = [];
   let state: State = 'outside';
   let dump: DumpInfo | null = null;
-  let cur: { block: DumpBlock; parts: string[] } | null = null;
+  let cur: { block: DumpBlock; parts: string[]; badLine: string } | null = null;
   let wordsSoFar = 0;
   let oddByte = 0;
 
   const warn = (code: string, line: number, message: string, severity: 'warning' | 'error' = 'warning') =>
     diags.add({ code, severity, file: name, line, message });
 
-  const finishBlock = (line: number): boolean => {
-    if (!cur || !dump) return true;
-    const { block, parts } = cur;
+  /** Decodes the block being read; `next` says where reading goes on, for the message if it is lost. */
+  const finishBlock = (next: string) => {
+    if (!cur || !dump) return;
+    const { block, parts, badLine } = cur;
     cur = null;
     let bytes: Buffer;
     try {
       bytes = decodeBlock(block.kind, parts.join(''), block.compressed, block.size);
     } catch (e) {
-      warn('DUMP_BLOCK_BROKEN', block.line, `dump ${dump.number}: block ${block.seq} is incomplete or corrupt (${(e as Error).message}); kept the ${dump.blocks.length} complete block(s) before it, ignoring the rest of this dump (broke before line ${line})`, 'error');
-      state = 'skip';
-      return false;
+      const lost = Math.max(0, block.size >> 1);
+      const prev = dump.lost.at(-1);
+      // Blocks are independent LZ4 blocks; one whose own text looks whole but fails right after a lost one may instead share its history.
+      const shared = !badLine && prev && prev.wordStart + prev.words === wordsSoFar && block.kind === BLOCK_LZ4 ? `; if the kernel chained its LZ4 blocks, this one cannot be decoded without block ${prev.seq} before it` : '';
+      const words = lost ? `${lost} words lost (stream words ${wordsSoFar}-${wordsSoFar + lost - 1})` : 'its size is unknown';
+      warn('DUMP_BLOCK_BROKEN', block.line, `dump ${dump.number}: block ${block.seq} is incomplete or corrupt (${(e as Error).message}${badLine}${shared}); dropped it: ${words}; ${next}`, 'error');
+      dump.lost.push({ seq: block.seq, line: block.line, wordStart: wordsSoFar, words: lost });
+      wordsSoFar += lost;
+      dump.words = wordsSoFar;
+      return;
     }
     if (block.kind === BLOCK_RAW && block.size >= 0 && bytes.length < block.size) {
       warn('DUMP_TAIL_SHORT', block.line, `dump ${dump.number}: TAIL_RAW_ENTRIES promised ${block.size / 2} words, found ${bytes.length >>> 1}`);
@@ -140,12 +161,11 @@ export function scanConsoleDumps(
     dump.crc32 = crc32(bytes.subarray(0, words.length * 2), dump.crc32);
     dump.blocks.push(block);
     dump.words = wordsSoFar;
-    onWords(dump, words);
-    return true;
+    onWords(dump, words, block.wordStart);
   };
 
   const newBlock = (kind: number, seq: number, line: number, compressed: number, size: number) => {
-    cur = { block: { kind, seq, line, byteStart: 0, byteEnd: 0, compressed, size, wordStart: 0 }, parts: [] };
+    cur = { block: { kind, seq, line, byteStart: 0, byteEnd: 0, compressed, size, wordStart: 0 }, parts: [], badLine: '' };
   };
 
   const closeDump = (line: number, complete: boolean) => {
@@ -157,7 +177,7 @@ export function scanConsoleDumps(
   };
 
   const appendData = (text: string, lineStart: number, lineEnd: number) => {
-    const c = cur as { block: DumpBlock; parts: string[] };
+    const c = cur as { block: DumpBlock; parts: string[]; badLine: string };
     if (c.parts.length === 0) c.block.byteStart = lineStart;
     c.parts.push(text);
     c.block.byteEnd = lineEnd;
@@ -176,13 +196,13 @@ export function scanConsoleDumps(
     }
     if (line.includes(START_MARK)) {
       if (dump) {
-        if (state === 'data') finishBlock(lineNo);
+        if (state === 'data') finishBlock(`the dump ends there (line ${lineNo})`);
         warn('DUMP_TRUNCATED', lineNo, `dump ${(dump as DumpInfo).number} (from line ${(dump as DumpInfo).startLine}) has no END line; a new dump starts here`, 'error');
         closeDump(lineNo - 1, false);
       }
       dump = {
         number: dumps.length + 1, startLine: lineNo, endLine: lineNo, version: 0, type: '', supported: true,
-        complete: false, meta: emptyMeta(), crc32: 0, blocks: [], words: 0,
+        complete: false, meta: emptyMeta(), crc32: 0, blocks: [], words: 0, lost: [],
       };
       dumps.push(dump);
       state = 'header';
@@ -194,11 +214,11 @@ export function scanConsoleDumps(
     const d: DumpInfo = dump;
     if (line.includes(END_MARK)) {
       if (state === 'data') {
-        finishBlock(lineNo);
+        finishBlock(`the dump ends there (line ${lineNo})`);
         warn('DUMP_NO_DATA_END', lineNo, `dump ${d.number}: data section has no closing "===" before the END line`);
       }
       if (oddByte) warn('DUMP_ODD_BYTES', d.startLine, `dump ${d.number}: ${oddByte} block(s) had an odd byte count; the last byte of each was dropped`);
-      closeDump(lineNo, state !== 'skip' || d.blocks.length > 0);
+      closeDump(lineNo, state !== 'skip');
       return;
     }
     switch (state) {
@@ -240,23 +260,27 @@ export function scanConsoleDumps(
       }
       case 'data': {
         if (line === '===') {
-          finishBlock(lineNo);
-          if (state === 'data') state = 'trailer';
+          finishBlock(`its data ends there (line ${lineNo})`);
+          state = 'trailer';
           return;
         }
         const blk = /^BLOCK:(\d+):(\d+):(\d+)$/.exec(line);
         if (blk && d.version === 3) {
-          if (!finishBlock(lineNo)) return;
+          finishBlock(`decoding resumes at block ${blk[1]} (line ${lineNo})`);
           newBlock(BLOCK_LZ4, Number(blk[1]), lineNo, Number(blk[2]), Number(blk[3]));
           return;
         }
         const tail = /^TAIL_RAW_ENTRIES:(\d+)$/.exec(line);
         if (tail) {
-          if (!finishBlock(lineNo)) return;
+          finishBlock(`decoding resumes at TAIL_RAW_ENTRIES (line ${lineNo})`);
           newBlock(BLOCK_RAW, -1, lineNo, 0, Number(tail[1]) * 2);
           return;
         }
-        if (line) warn('DUMP_NOISE', lineNo, `dump ${d.number}: expected base64 data, BLOCK: or TAIL_RAW_ENTRIES:, skipped this line`);
+        if (!line) return;
+        const bad = /[^A-Za-z0-9+/=]/.exec(line);
+        const where = bad ? ` ("${bad[0]}" at column ${bad.index + 1})` : '';
+        warn('DUMP_NOISE', lineNo, `dump ${d.number}: expected base64 data, BLOCK: or TAIL_RAW_ENTRIES:${where}, skipped this line`);
+        if (cur && !cur.badLine) cur.badLine = `; line ${lineNo} in it is not base64${where}`;
         return;
       }
       case 'trailer': {
@@ -270,8 +294,9 @@ export function scanConsoleDumps(
   });
   const open = dump as DumpInfo | null;
   if (open) {
-    if ((state as State) === 'data') finishBlock(lines);
-    warn('DUMP_TRUNCATED', lines, `dump ${open.number} (from line ${open.startLine}) is cut off: the log ends at line ${lines} with no END line; kept ${open.blocks.length} complete block(s), ${open.words} words`, 'error');
+    if ((state as State) === 'data') finishBlock(`the log ends there (line ${lines})`);
+    const kept = open.words - open.lost.reduce((n, b) => n + b.words, 0);
+    warn('DUMP_TRUNCATED', lines, `dump ${open.number} (from line ${open.startLine}) is cut off: the log ends at line ${lines} with no END line; kept ${open.blocks.length} complete block(s), ${kept} words`, 'error');
     closeDump(lines, false);
   }
   return { dumps, lines };
@@ -320,6 +345,9 @@ export class DumpWords {
     let pos = start;
     for (let k = lo; k < nb && pos < end; k++) {
       const ws = this.blocks[k * BLOCK_FIELDS + 7];
+      if (ws >= end) break;
+      // Words of a lost block read as 0: the index's skips keep walks off them.
+      if (pos < ws) pos = ws;
       const w = this.block(k);
       const from = pos - ws;
       const take = Math.min(w.length - from, end - pos);

@@ -89,6 +89,15 @@ export class TiiSource implements EventSource {
     }
   }
 
+  /** The stream's skips (see walkEvents) that start inside words [start, start + n), relative to start. */
+  private skipsIn(start: number, n: number): readonly number[] {
+    const all = this.stream.skips;
+    if (!all) return [];
+    const out: number[] = [];
+    for (let g = 0; g < all.length; g += 2) if (all[g] >= start && all[g] < start + n) out.push(all[g] - start, all[g + 1] - start);
+    return out;
+  }
+
   /** Word offsets of checkpoints k and k+1 (the end of the stream after the last). */
   private checkpointSpan(k: number, k2 = k + 1): { start: number; end: number; ctx: number } {
     const id = this.stream.id;
@@ -118,7 +127,7 @@ export class TiiSource implements EventSource {
           return false;
         }
         return true;
-      });
+      }, this.skipsIn(span.start, words.length));
       if (stop) return;
       k = k2;
     }
@@ -230,7 +239,7 @@ export class TiiSource implements EventSource {
           return false;
         }
         return true;
-      });
+      }, this.skipsIn(base, words.length));
       if (stop) return;
     }
   }
