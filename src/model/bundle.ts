@@ -6,7 +6,7 @@ import type { Fingerprint } from '../util/fingerprint.js';
 import type { Diagnostic } from './diagnostics.js';
 
 /** Bumped whenever the on-disk layout changes; older bundles are rebuilt, newer ones refused. */
-export const BUNDLE_VERSION = 4; // 4: segments may store columns narrow (i8, f32)
+export const BUNDLE_VERSION = 5; // 5: qemu-d records read across interleaved lines, TII dump gaps, Breenix ring summary
 export const MANIFEST = 'manifest.json';
 
 export type Column = Uint32Array | Int16Array | Uint16Array | Float64Array | Uint8Array | Int8Array | Float32Array;
