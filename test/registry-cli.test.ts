@@ -370,7 +370,8 @@ describe('bad input', () => {
     userError(kscope(['runs', 'add', good, '--arch', 'x86_64', '--time', 'yesterday', ...s]), /--time "yesterday": expected an ISO 8601/, 'bad time');
     userError(kscope(['runs', 'add', join(d, 'missing.ktap'), '--arch', 'x86_64', ...s]), /missing\.ktap/, 'missing file');
     const xml = join(d, 'broken.xml');
-    writeFileSync(xml, '<?xml version="1.0"?>\n<testsuite name="s" tests="2">\n<testcase name="a" classname="s"/>\n<testcase name="b" classname="s"><failure message="boom');
+    // Cut before its first whole <testcase>: nothing usable (a later cut keeps what precedes it).
+    writeFileSync(xml, '<?xml version="1.0"?>\n<testsuite name="s" tests="2">\n<testcase name="a" classname="s"><failure message="boom');
     userError(kscope(['runs', 'add', good, xml, '--arch', 'x86_64', '--label', 'with broken xml', ...s]), /broken\.xml/, 'broken XML');
     userError(kscope(['runs', 'show', '42', ...s]), /no run 42/, 'unknown run');
     userError(kscope(['compare', '1', 'banana', ...s]), /bad run "banana"/, 'bad selector');

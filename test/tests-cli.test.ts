@@ -137,6 +137,12 @@ describe('kscope tests on other formats and on bad input', { skip: SKIP_UNWIRED 
     const bad = join(dir, 'broken.xml');
     writeFileSync(bad, '<testsuites>\n<testsuite name="s">\n<testcase name="a">\n</testsuite>\n');
     assertUserError(kscope(['tests', bad]), bad, /:4: column \d+: broken XML: /);
+    // A run that died while writing its results: the whole <testcase>s are kept, the cut is a warning.
+    const cut = join(dir, 'cut.xml');
+    writeFileSync(cut, '<testsuites>\n<testsuite name="s">\n<testcase name="a"/>\n<testcase name="b"><system-out>boot');
+    const r = ok(kscope(['tests', cut, '--json']), 'cut junit');
+    assert.deepEqual(jsonLines(r.stdout).map((x) => [x.name, x.line]), [['a', 3]]);
+    assert.ok(r.stderr.includes(`warning: ${cut}:4: column 36 (byte 90): broken XML: the file ends inside <testcase> opened at line 4;`), r.stderr);
   });
 
   test('a BTRT table made here', () => {
