@@ -402,3 +402,68 @@ test('a fatal dump’s ring lines (taken without decoding them) stay inside thei
   }
   assert.ok(withRing >= 10, `fault records spanning a ring dump: ${withRing}`);
 });
+
+// ---- serial damage: junk, other CPUs' lines, a capture that stops inside a record ----
+
+const NOISE = '\x00\x01\x02\ufffd\ufffd';
+
+test('junk or another CPU\'s line inside DISPATCH_TRACE does not end the block', () => {
+  const at = FAULT_BLOCK.findIndex((l) => l.startsWith('  [0] '));
+  for (const extra of [NOISE, '[heartbeat] tid=190 uptime_ms=10614 kbd_nonzero=0']) {
+    const { crashes } = extractFromText([...FAULT_BLOCK.slice(0, at + 1), extra, ...FAULT_BLOCK.slice(at + 1)].join('\n'));
+    assert.equal(crashes.length, 1);
+    assert.deepEqual(crashes[0].dispatch_trace?.map((e) => e.index), [0, 1], JSON.stringify(extra));
+    assert.equal(crashes[0].end_line, 20);
+    assert.equal(crashes[0].title, 'INSTRUCTION_ABORT ESR=0x8600000e (IFSC permission fault L2) at kernel');
+  }
+});
+
+test('a second DISPATCH_TRACE block whose header was lost does not join the first', () => {
+  const at = FAULT_BLOCK.findIndex((l) => l.startsWith('  [1] '));
+  const { crashes } = extractFromText([...FAULT_BLOCK.slice(0, at + 1), '  [0] I old=5->tid=0 elr=0x1 spsr=0x5 x30=0x0 sp=0x2', ...FAULT_BLOCK.slice(at + 1)].join('\n'));
+  assert.deepEqual(crashes[0].dispatch_trace?.map((e) => e.tid), [0, 1212]);
+});
+
+test('junk lines in a panic: not the message after "panicked at", not a gap between the banner and its rule', () => {
+  const text = ['boot', '========================================', NOISE, '  KERNEL PANIC!', 'panicked at kernel/src/memory/frame_allocator.rs:142:9:', NOISE, 'frame 0x4321000 freed twice (refcount 3)', '[COUNTER] ====== END COUNTERS ======'];
+  const { crashes } = extractFromText(text.join('\n'));
+  assert.equal(crashes.length, 1);
+  assert.equal(crashes[0].title, 'panicked at kernel/src/memory/frame_allocator.rs:142:9: frame 0x... freed twice (refcount N)');
+  assert.deepEqual([crashes[0].line, crashes[0].end_line, crashes[0].truncated], [2, 8, false]);
+});
+
+test('legF: a DISPATCH_TRACE entry garbled by another CPU does not end the block', { skip: NO_SAMPLES }, () => {
+  const name = '607-576-serials__legF-green-floor-contained.txt';
+  const lines = readFileSync(sample(name), 'latin1').split('\n');
+  const head = lines.findIndex((l) => /DISPATCH_TRACE cpu=\d+:/.test(l));
+  const stop = lines.findIndex((l, i) => i > head && l.startsWith('[FATAL_POSTMORTEM]'));
+  // The test's own reading: the whole entries of the block, past the one another CPU's output broke.
+  const whole = lines.slice(head + 1, stop).flatMap((l) => /^\s*\[(\d+)\] [A-Z] old=\d+->tid=\d+ elr=0x[0-9a-f]+ spsr=0x[0-9a-f]+ x30=0x[0-9a-f]+ sp=0x[0-9a-f]+\s*$/.exec(l)?.[1] ?? []);
+  assert.ok(whole.length >= 5 && whole[0] !== '0', 'entry [0] of this capture is garbled');
+  const c = crashesOf(name).find((r) => r.line <= head + 1 && head + 1 <= r.end_line);
+  assert.deepEqual(c?.dispatch_trace?.map((e) => String(e.index)), whole);
+});
+
+test('every capture: a junk line inside a fault record changes nothing but line numbers; a capture cut inside a [TAG] is truncated', { skip: NO_SAMPLES }, () => {
+  const summary = (c: CrashRecord) => ({ title: c.title, line: c.line, end_line: c.end_line, cpu: c.cpu, registers: c.registers, dispatch: c.dispatch_trace, tid: c.tid, deferred: c.deferred_tid, truncated: c.truncated });
+  let cuts = 0;
+  for (const name of readdirSync(SAMPLES).filter((n) => n.endsWith('.txt'))) {
+    const text = readFileSync(sample(name), 'utf8');
+    const lines = text.split('\n');
+    const clean = extractFromText(text).crashes;
+    for (const rec of clean.filter((c) => c.kind === 'fault' && c.end_line > c.line)) {
+      for (const after of [rec.line, Math.floor((rec.line + rec.end_line) / 2)]) {
+        const got = extractFromText([...lines.slice(0, after), NOISE, ...lines.slice(after)].join('\n')).crashes;
+        const shift = (n: number) => (n > after ? n + 1 : n);
+        assert.deepEqual(got.map(summary), clean.map((c) => ({ ...summary(c), line: shift(c.line), end_line: shift(c.end_line) })), `${name}: junk after line ${after}`);
+      }
+      // The capture stops three bytes into a ring line of the record: `[TRA`.
+      const ring = lines.findIndex((l, i) => i >= rec.line && i < rec.end_line && l.startsWith('[TRACE] CPU'));
+      if (ring < 0) continue;
+      cuts++;
+      const cut = extractFromText([...lines.slice(0, ring), '[TRA'].join('\n')).crashes.find((c) => c.line === rec.line);
+      assert.deepEqual([cut?.title, cut?.truncated, cut?.end_line], [rec.title, true, ring + 1], `${name}: cut at line ${ring + 1}`);
+    }
+  }
+  assert.ok(cuts >= 10, `records cut inside a ring dump: ${cuts}`);
+});

@@ -21,7 +21,7 @@
 import { decodeEsr, esrContext, esrSummary } from './esr.js';
 import { isMessageLine, panicTitle, parsePanickedAt } from './rust.js';
 import { maskMessage, normHex } from './title.js';
-import type { CrashFamilyMatcher, CrashRecord, DispatchEntry, Emit, LineCtx } from './types.js';
+import type { CrashFamilyMatcher, CrashRecord, Emit, LineCtx } from './types.js';
 
 /** Foreign lines tolerated inside a fault dump before the record is closed. */
 export const IDLE_LINES = 16;
@@ -56,6 +56,7 @@ export const TRIGGERS = [
 ];
 /** Cheap test that a line may start or revive a record at all. */
 const START_HINT = /ABORT\]|ALIGN\]|FAULT\]|SERROR\]|UNDEF|BRK\]|ILLEGAL_STATE\]|EXCEPTION|PANIC|\[FATAL_|\[DIAG\]|DISPATCH_TRACE|deferr/;
+const CUT_TAG = /^\[[A-Z_]*$/;
 const PANIC_DUMP = /={3,} PANIC TRACE DUMP ={3,}/;
 const PANIC_COMPLETE = /END PANIC DUMP|END COUNTERS/;
 const X86_EXCEPTION = /(?:^|\s)EXCEPTION: ([A-Z][A-Z0-9 #()-]*[A-Z0-9)])/;
@@ -69,6 +70,8 @@ interface Open {
   rec: CrashRecord;
   type: 'fault' | 'panic' | 'exception';
   foreign: number;
+  /** The latest unclaimed foreign line, while it is the only one since the record's last line. */
+  lastForeign: LineCtx | null;
   complete: boolean;
   emitted: boolean;
   closedBy?: Closed;
@@ -129,6 +132,8 @@ export function makeBreenixMatcher(emit: Emit): CrashFamilyMatcher {
   let last: Open | null = null;
   let prev: LineCtx | null = null;
   let prevInRecord = false;
+  /** The line right above `l` (noise aside) was fed, and belongs to no record. */
+  const looseAbove = (l: LineCtx, re: RegExp): LineCtx | null => (prev && prev.no === (l.above ?? l.no - 1) && !prevInRecord && re.test(prev.raw) ? prev : null);
 
   const setCpu = (o: Open, cpu: number, rank: number) => {
     if (rank > o.cpuRank) {
@@ -178,13 +183,19 @@ export function makeBreenixMatcher(emit: Emit): CrashFamilyMatcher {
     r.title = maskMessage(t);
   };
 
-  const close = (how: Closed) => {
+  /** `cutLine`: the log stopped inside this line (no newline after it). */
+  const close = (how: Closed, cutLine = -1) => {
     if (!open) return;
     const o = open;
     open = null;
     o.closedBy = how;
+    // A last line the log cut inside a `[TAG]` (`[TRA`, `[DIA`) is the start of one more dump line:
+    // the record's own, though nothing in it says so yet.
+    const c = o.lastForeign;
+    const cut = !o.complete && o.foreign === 1 && c !== null && c.no === cutLine && CUT_TAG.test(c.raw);
+    if (cut) o.rec.end_line = cutLine;
     // Only a log that stops on a line of the record, before the record's own end, is cut.
-    o.rec.truncated = how === 'eof' && !o.complete && o.foreign === 0;
+    o.rec.truncated = how === 'eof' && !o.complete && (o.foreign === 0 || cut);
     if (o.type === 'fault') finishFault(o);
     else if (o.type === 'panic') finishPanic(o);
     else finishException(o);
@@ -200,6 +211,7 @@ export function makeBreenixMatcher(emit: Emit): CrashFamilyMatcher {
       rec: newRecord(l, kind, message),
       type,
       foreign: 0,
+      lastForeign: null,
       complete: false,
       emitted: false,
       hasFatalRegs: false,
@@ -251,10 +263,11 @@ export function makeBreenixMatcher(emit: Emit): CrashFamilyMatcher {
       o = start(l, 'fault', 'fault', l.raw.slice(l.raw.indexOf('[FATAL_REGS]')).trim());
       o.rec.label = label;
       // The fault line itself may survive only as a cut-off tail just above (`…IFSC=0xd TTBR0=… from_el0=0`).
-      if (prev && prev.no === l.no - 1 && !prevInRecord && /from_el0=\d/.test(prev.raw)) {
-        o.rec.line = prev.no;
-        o.rec.byte_offset = prev.offset;
-        const el0 = /from_el0=(\d)/.exec(prev.raw);
+      const tail = looseAbove(l, /from_el0=\d/);
+      if (tail) {
+        o.rec.line = tail.no;
+        o.rec.byte_offset = tail.offset;
+        const el0 = /from_el0=(\d)/.exec(tail.raw);
         if (el0) o.fromEl0 = Number(el0[1]);
       }
     }
@@ -299,20 +312,16 @@ export function makeBreenixMatcher(emit: Emit): CrashFamilyMatcher {
     }
     const e = o.inDispatch ? DISPATCH_ENTRY.exec(raw) : null;
     if (e && r.dispatch_trace) {
-      const entry: DispatchEntry = {
-        index: Number(e[1]),
-        mode: e[2],
-        old_tid: Number(e[3]),
-        tid: Number(e[4]),
-        elr: e[5],
-        spsr: e[6],
-        x30: e[7],
-        sp: e[8],
-      };
-      r.dispatch_trace.push(entry);
-      return true;
+      const index = Number(e[1]);
+      const last = r.dispatch_trace[r.dispatch_trace.length - 1];
+      // Entries count up from [0]; one that starts over is another block's.
+      if (last !== undefined && index <= last.index) o.inDispatch = false;
+      else {
+        r.dispatch_trace.push({ index, mode: e[2], old_tid: Number(e[3]), tid: Number(e[4]), elr: e[5], spsr: e[6], x30: e[7], sp: e[8] });
+        return true;
+      }
     }
-    o.inDispatch = false;
+    // Any other line inside the block (another CPU's output, an entry it garbled) does not end it.
     const diag = DIAG.exec(raw);
     if (diag) {
       o.regsFrozen = true;
@@ -423,9 +432,10 @@ export function makeBreenixMatcher(emit: Emit): CrashFamilyMatcher {
           used = true;
         } else if (PANIC_BANNER.test(raw) && !(open && open.type === 'panic' && !open.rec.location)) {
           const o = start(l, 'panic', 'panic', raw.slice(raw.indexOf('KERNEL PANIC')).trim());
-          if (prev && prev.no === l.no - 1 && !prevInRecord && /^\s*={8,}\s*$/.test(prev.raw)) {
-            o.rec.line = prev.no;
-            o.rec.byte_offset = prev.offset;
+          const rule = looseAbove(l, /^\s*={8,}\s*$/);
+          if (rule) {
+            o.rec.line = rule.no;
+            o.rec.byte_offset = rule.offset;
           }
           used = true;
         } else if (PANIC_DUMP.test(raw) && !(open && open.type === 'panic')) {
@@ -475,6 +485,7 @@ export function makeBreenixMatcher(emit: Emit): CrashFamilyMatcher {
       }
       // Blank lines are neutral: they neither extend a record nor count against it.
       if (o && raw.trim() !== '') {
+        o.lastForeign = o.foreign === 0 && !claimed ? l : null;
         o.foreign++;
         if (o.foreign > (o.type === 'fault' ? IDLE_LINES : IDLE_LINES_SHORT)) close('idle');
       }
@@ -495,8 +506,8 @@ export function makeBreenixMatcher(emit: Emit): CrashFamilyMatcher {
       prevInRecord = true;
       return true;
     },
-    end(): void {
-      close('eof');
+    end(lastLine: number, cut: boolean): void {
+      close('eof', cut ? lastLine : -1);
     },
   };
 }

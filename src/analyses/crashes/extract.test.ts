@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { extractFromText, lineCtx, TRIGGERS, TriggerScanner } from './extract.js';
+import { extractFromText, isNoise, lineCtx, TRIGGERS, TriggerScanner } from './extract.js';
 
 test('the trigger scanner agrees with a plain substring search', () => {
   const scan = new TriggerScanner(TRIGGERS);
@@ -44,6 +44,17 @@ test('lineCtx strips escapes, NULs, CR and printk prefixes, and reads the caller
   assert.equal(l.callerCpu, 1);
   assert.equal(lineCtx('[ INFO] kernel::memory: EXCEPTION: PAGE FAULT', 1, 0).text, 'EXCEPTION: PAGE FAULT');
   assert.equal(lineCtx('<4>[    1.0] Oops: 0000 [#1]', 1, 0).text, 'Oops: 0000 [#1]');
+});
+
+test('undecodable bytes are cleaned like control bytes; a line of nothing else is noise, not a blank line', () => {
+  const decoded = Buffer.from([0x00, 0x01, 0x02, 0xff, 0xfe]).toString('utf8');
+  const l = lineCtx(decoded, 1, 0);
+  assert.equal(l.raw, '');
+  assert.equal(isNoise(decoded, l), true);
+  assert.equal(isNoise('', lineCtx('', 1, 0)), false);
+  assert.equal(isNoise('  ', lineCtx('  ', 1, 0)), false);
+  assert.equal(isNoise('\r', lineCtx('\r', 1, 0)), false, 'a CR CR LF line ending leaves a blank line');
+  assert.equal(lineCtx('\ufffd[    2.2] Call trace:', 1, 0).text, 'Call trace:');
 });
 
 test('empty and crash-free input give no records', () => {

@@ -27,8 +27,9 @@ export const TRIGGERS: readonly string[] = [
 
 // ANSI CSI/OSC sequences and two-byte escapes (ESC c, ESC 7, …); serial captures of firmware are full of them.
 const ANSI = /\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[ -/]*[0-~])/g;
-const CONTROL = /[\x00-\x08\x0b-\x1f\x7f]/;
-const CONTROL_G = /[\x00-\x08\x0b-\x1f\x7f]/g;
+// U+FFFD is what decoding made of bytes that are not UTF-8: line noise like the control bytes.
+const CONTROL = /[\x00-\x08\x0b-\x1f\x7f\ufffd]/;
+const CONTROL_G = /[\x00-\x08\x0b-\x1f\x7f\ufffd]/g;
 
 /**
  * printk's optional `<L>` level, `[ seconds.micros]` timestamp and
@@ -36,6 +37,16 @@ const CONTROL_G = /[\x00-\x08\x0b-\x1f\x7f]/g;
  */
 const PRINTK_PREFIX = /^(?:<\d>)?(?:\[\s*\d+\.\d+\])?(?:\[\s*([TC])(\d+)\])?/;
 const BREENIX_LEVEL = /^\[(?: INFO|ERROR| WARN|DEBUG)\] [\w:]+: /;
+
+/**
+ * A line that held nothing but control bytes, escapes and undecodable bytes:
+ * noise a serial line picked up, not a line anyone wrote. It is neither blank
+ * (a blank line ends a Rust panic message) nor foreign (a foreign line ends a
+ * backtrace and counts against an open report), so no family sees it.
+ */
+export function isNoise(decoded: string, l: LineCtx): boolean {
+  return l.raw.trim() === '' && decoded.trim() !== '';
+}
 
 /** Cleans one decoded line into what the families match against. */
 export function lineCtx(decoded: string, no: number, offset: number): LineCtx {
@@ -120,6 +131,9 @@ class Runner {
   private readonly found: CrashRecord[] = [];
   // Order matters: Breenix first (its panic banner owns the Rust `panicked at` line that follows it).
   private readonly families: CrashFamilyMatcher[];
+  /** The last noise line dropped, and the line above the run of noise it ends. */
+  private noiseAt = 0;
+  private aboveNoise = 0;
 
   constructor() {
     const emit = (r: CrashRecord) => void this.found.push(r);
@@ -146,7 +160,15 @@ class Runner {
       // A ring entry inside a fatal dump: the one open report takes it without its text.
       if (open === 1 && owner?.ringLine && bytesAt(buf, start, end, RING_PREFIX_BYTES) && owner.ringLine({ no: lineNo, offset: byteOffset, raw: RING_PREFIX, text: RING_PREFIX })) return;
     }
-    this.feed(lineCtx(buf.toString('utf8', start, end), lineNo, byteOffset));
+    const decoded = buf.toString('utf8', start, end);
+    const l = lineCtx(decoded, lineNo, byteOffset);
+    if (isNoise(decoded, l)) {
+      if (this.noiseAt !== lineNo - 1) this.aboveNoise = lineNo - 1;
+      this.noiseAt = lineNo;
+      return;
+    }
+    if (this.noiseAt === lineNo - 1) l.above = this.aboveNoise;
+    this.feed(l);
   }
 
   feed(l: LineCtx): void {
@@ -154,8 +176,9 @@ class Runner {
     for (const f of this.families) if (f.line(l, claimed)) claimed = true;
   }
 
-  finish(lines: number): ExtractResult {
-    for (const f of this.families) f.end(lines);
+  /** `cut`: the last line has no newline, so the log stops inside it. */
+  finish(lines: number, cut: boolean): ExtractResult {
+    for (const f of this.families) f.end(lines, cut);
     const crashes = this.found.map(ordered).sort((a, b) => a.line - b.line || a.end_line - b.end_line);
     return { crashes, lines };
   }
@@ -177,27 +200,31 @@ export function extractFromFile(path: string, chunkBytes?: number, ring?: KnownR
   const run = new Runner();
   const types = ring?.lineTypes;
   const code = ring?.code ?? -1;
-  const { lines } = forEachLine(
+  let lastEnd = 0;
+  const { lines, bytes } = forEachLine(
     path,
     (buf, start, end, lineNo, byteOffset, piece) => {
+      lastEnd = byteOffset + (end - start);
       // A line longer than MAX_LINE_BYTES comes in pieces; only its first is read (no report is a megabyte wide).
       if (piece <= 1) run.feedBytes(buf, start, end, lineNo, byteOffset, types !== undefined && types[lineNo] === code);
     },
     chunkBytes,
   );
-  return run.finish(lines);
+  // A last line that reaches the end of the file had no newline (nor CR) after it.
+  return run.finish(lines, lines > 0 && lastEnd === bytes);
 }
 
 /** The same over in-memory text (tests, and callers that already hold a small log). */
 export function extractFromText(text: string): ExtractResult {
   const run = new Runner();
   const parts = text.split('\n');
-  if (parts.length > 0 && parts[parts.length - 1] === '') parts.pop();
+  const cut = parts[parts.length - 1] !== '' && !parts[parts.length - 1].endsWith('\r');
+  if (parts[parts.length - 1] === '') parts.pop();
   let offset = 0;
   parts.forEach((p, i) => {
     const bytes = Buffer.from(p.endsWith('\r') ? p.slice(0, -1) : p, 'utf8');
     run.feedBytes(bytes, 0, bytes.length, i + 1, offset);
     offset += Buffer.byteLength(p, 'utf8') + 1;
   });
-  return run.finish(parts.length);
+  return run.finish(parts.length, cut);
 }

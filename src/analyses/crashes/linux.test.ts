@@ -1,10 +1,12 @@
 // Linux reports: synthetic snippets for each branch, then the real Debian-kernel fixtures in
 // test/fixtures/linux (each check skips when its fixture is absent). Expected line numbers are
 // found by the test's own grep over the decompressed fixture, never typed in.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { plainInput } from '../../index/plain-input.js';
 import { extractFromFile, extractFromText } from './extract.js';
@@ -344,5 +346,118 @@ for (const arch of ['x86_64', 'arm64']) {
       f.crashes.map((c) => [c.kind, c.line, c.title]),
       at.map((l) => ['stall', l, 'INFO: rcu detected stall in kscope_SOFTLOCKUP']),
     );
+  });
+}
+
+test('a hung-task report the log cuts inside a kernel line is truncated; one followed by a cut-off prompt is not', () => {
+  const report = [
+    '[   11.195581] INFO: task sh:107 blocked for more than 5 seconds.',
+    '[   11.196203] task:sh              state:D stack:0     pid:107   ppid:1      flags:0x00000002',
+    '[   11.196625] Call Trace:',
+    '[   11.196885]  <TASK>',
+    '[   11.197036]  __schedule+0x34d/0xa00',
+    '[   11.197678]  mnt_want_write+0x8b/0xc0',
+  ];
+  // The log stops inside the next kernel line: the report had more to say.
+  let [c] = extractFromText([...report, '[   11.1976'].join('\n')).crashes;
+  assert.deepEqual([c.truncated, c.end_line, c.title], [true, 7, 'INFO: task hung in mnt_want_write']);
+  // A shell prompt, which never ends in a newline, is user space's: the report is whole.
+  [c] = extractFromText([...report, '~ # '].join('\n')).crashes;
+  assert.deepEqual([c.truncated, c.end_line], [false, 6]);
+  // The same kernel line with its newline is a foreign line, not a cut one.
+  [c] = extractFromText([...report, '[   11.1976', ''].join('\n')).crashes;
+  assert.deepEqual([c.truncated, c.end_line], [false, 6]);
+});
+
+// ---- the real fixtures, damaged the way serial captures are ----
+
+const scratch = mkdtempSync(join(tmpdir(), 'kscope-crash-damage-'));
+after(() => rmSync(scratch, { recursive: true, force: true }));
+let scratchFiles = 0;
+
+/** Crash records of `bytes` read as a file, the way the CLI reads a log. */
+function crashesOfBytes(bytes: Buffer, chunkBytes?: number): CrashRecord[] {
+  const path = join(scratch, `${scratchFiles++}.log`);
+  writeFileSync(path, bytes);
+  return extractFromFile(path, chunkBytes).crashes;
+}
+
+/** The decompressed fixture, split after each newline (lines keep their CR LF). */
+function fixtureLines(name: string): Buffer[] {
+  const data = gunzipSync(readFileSync(join(FIXTURES, name)));
+  const out: Buffer[] = [];
+  for (let s = 0; s < data.length; ) {
+    const nl = data.indexOf(10, s);
+    const e = nl < 0 ? data.length : nl + 1;
+    out.push(data.subarray(s, e));
+    s = e;
+  }
+  return out;
+}
+
+/** 0-based index of the line holding `rec`'s first frame: the first line after its `Call trace:` ending in it. */
+function firstFrameLine(lines: Buffer[], rec: CrashRecord): number {
+  const text = lines.map((l) => l.toString('latin1').trimEnd());
+  const trace = text.findIndex((l, i) => i >= rec.line - 1 && /Call [Tt]race:/.test(l));
+  const at = text.findIndex((l, i) => i > trace && l.endsWith(` ${rec.frames[0].text}`));
+  assert.ok(trace >= 0 && at > trace, `no frame line for ${rec.title}`);
+  return at;
+}
+
+const JUNK = Buffer.from([0x00, 0x01, 0x02, 0xff, 0xfe, 0x0d, 0x0a]);
+const summary = (c: CrashRecord) => ({ title: c.title, line: c.line, end_line: c.end_line, frames: c.frames.map((f) => f.text), truncated: c.truncated });
+
+for (const arch of ['x86_64', 'arm64']) {
+  const names = ['oops', 'oops-panic', 'panic', 'init-exit', 'bug', 'warn', 'hung-task', 'hung-task-fsfreeze', 'softlockup', 'rcu-stall'].map((n) => `${arch}-${n}.log.gz`);
+  for (const name of names) {
+    test(`${name}: serial junk or another CPU's printk line after a report's first frame changes nothing but line numbers`, { skip: skipIfMissing(name) }, () => {
+      const lines = fixtureLines(name);
+      const clean = crashesOfBytes(Buffer.concat(lines));
+      const withFrames = clean.filter((c) => c.frames.length > 1);
+      assert.ok(withFrames.length > 0);
+      for (const rec of withFrames) {
+        const at = firstFrameLine(lines, rec);
+        const stamp = /^\[\s*\d+\.\d+\]/.exec(lines[at].toString('latin1'))?.[0] ?? '';
+        const printk = Buffer.from(`${stamp} random: crng init done\r\n`);
+        for (const extra of [JUNK, printk]) {
+          const got = crashesOfBytes(Buffer.concat([...lines.slice(0, at + 1), extra, ...lines.slice(at + 1)]));
+          // Records after the inserted line move down one line; the damaged one grows by one.
+          const shift = (n: number) => (n > at + 1 ? n + 1 : n);
+          const want = clean.map((c) => ({ ...summary(c), line: shift(c.line), end_line: shift(c.end_line) }));
+          assert.deepEqual(got.map(summary), want, `${JSON.stringify(extra.toString('latin1'))} after line ${at + 1}`);
+        }
+      }
+    });
+  }
+
+  const oops = `${arch}-oops.log.gz`;
+  test(`${oops}: a log that stops inside the call trace is truncated and keeps every frame it holds, a cut one by its function`, { skip: skipIfMissing(oops) }, () => {
+    const lines = fixtureLines(oops);
+    const data = Buffer.concat(lines);
+    const [clean] = crashesOfBytes(data);
+    const at = firstFrameLine(lines, clean);
+    const lineStart = (i: number) => lines.slice(0, i).reduce((n, l) => n + l.length, 0);
+
+    // The tester's cut: 40 bytes after "Call trace", inside the first frame's line or before it.
+    const cut40 = data.indexOf(/Call trace/i.exec(data.toString('latin1'))?.[0] ?? 'Call trace') + 40;
+    for (const chunk of [undefined, 7]) {
+      const got = crashesOfBytes(data.subarray(0, cut40), chunk);
+      assert.equal(got.length, 1);
+      assert.deepEqual([got[0].title, got[0].truncated], [clean.title, true]);
+      assert.deepEqual(got[0].frames, [], 'no frame line is whole yet');
+      assert.equal(got[0].end_line, data.subarray(0, cut40).toString('latin1').split('\n').length);
+    }
+
+    // Cut just after the "+0x" of the third frame: two whole frames, and the third's function.
+    const third = at + 2;
+    const fn = clean.frames[2].function ?? '';
+    const plus = lines[third].indexOf(`${fn}+0x`) + fn.length + 3;
+    assert.ok(fn !== '' && plus > fn.length + 3);
+    const [got] = crashesOfBytes(data.subarray(0, lineStart(third) + plus));
+    assert.equal(got.truncated, true);
+    assert.equal(got.title, clean.title);
+    assert.equal(got.end_line, third + 1);
+    assert.deepEqual(got.frames.slice(0, 2), clean.frames.slice(0, 2));
+    assert.deepEqual(got.frames.slice(2), [{ text: `${fn}+0x`, function: fn }]);
   });
 }

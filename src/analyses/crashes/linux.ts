@@ -109,6 +109,10 @@ const CALL_TRACE = /^Call [Tt]race:/;
 const STACK_MARK = /^<(\/?)(TASK|IRQ|NMI|SOFTIRQ|EOI)>$/;
 const FRAME =
   /^(?:\[<([0-9a-f]+)>\]\s*)?(?:\[[0-9a-f]+\] \[([0-9a-f]+)\] )?(\? )?([A-Za-z_.$][\w.$]*)\+(0x[0-9a-f]+)\/(0x[0-9a-f]+)(?: \[([\w-]+)(?: [A-Z]+)?\])?(?: \([A-Z]\))?$/;
+/** The start of a frame line the end of the log cut short: the `+` says the function name is whole. */
+const CUT_FRAME = /^(?:\[<[0-9a-f]+>\]\s*)?(\? )?([A-Za-z_.$][\w.$]*)\+(?:0x[0-9a-f]*(?:\/(?:0x[0-9a-f]*(?: \[[\w-]*)?)?)?)?$/;
+/** A printk timestamp opening a line, or a whole line that the end of the log cut inside one. */
+const STAMP_START = /^(?:<\d>)?\[\s*\d+\.\d+\]|^(?:<\d?>?|(?:<\d>)?\[[\s\d.]*)$/;
 const RIP = /^[RE]IP: (?:([0-9a-f]{4}):)?(.*)$/;
 const X86_REGS_LINE = /^(?:[A-Za-z][A-Za-z0-9_]{1,7}:\s*(?:[0-9a-f]{4}:)?[0-9a-f]+(?:\([0-9a-f]{4}\))?\s*)+$/;
 const X86_REG = /([A-Za-z][A-Za-z0-9_]{1,7}):\s*(?:[0-9a-f]{4}:)?([0-9a-f]+)/g;
@@ -243,6 +247,10 @@ interface Open {
   type: HeaderType;
   header: Header;
   foreign: number;
+  /** The latest unclaimed foreign line, while it is the only one since the report's last line. */
+  lastForeign: LineCtx | null;
+  /** The header line starts with a printk timestamp, so the kernel's lines around it do too. */
+  stamped: boolean;
   complete: boolean;
   /** After `---[ end trace ]---` only the register re-print still belongs. */
   afterEnd: boolean;
@@ -344,12 +352,24 @@ export function makeLinuxMatcher(emit: Emit): CrashFamilyMatcher {
     if (override || o.rec.registers[name] === undefined) o.rec.registers[name] = value;
   };
 
-  const close = (eof = false) => {
+  /** `cutLine`: the log stopped inside this line (no newline after it). */
+  const close = (eof = false, cutLine = -1) => {
     if (!open) return;
     const o = open;
     open = null;
+    // A foreign last line that the log cut short may be the report's own line, missing the part
+    // that would have said so, when its start is kernel output like the report's (a timestamp, or
+    // a frame's indentation in a log without them): then the report was cut, and a frame still
+    // recognisable is kept. User space's last words (a prompt) are not the report's.
+    const c = o.lastForeign;
+    const cut = c && o.foreign === 1 && c.no === cutLine && (o.stamped ? STAMP_START.test(c.raw) : /^\s/.test(c.raw)) ? c : null;
+    if (cut) {
+      o.rec.end_line = cut.no;
+      const f = o.inTrace ? CUT_FRAME.exec(cut.text.trim()) : null;
+      if (f && o.rec.frames.length < 256) o.rec.frames.push({ text: f[0], function: f[2], ...(f[1] ? { unreliable: true } : {}) });
+    }
     // Cut only when the log stops on a line of the report before its end marker.
-    o.rec.truncated = eof && !o.complete && o.foreign === 0;
+    o.rec.truncated = eof && !o.complete && (o.foreign === 0 || cut !== null);
     o.rec.title = titleOf(o);
     if (o.rec.registers.ESR && !o.rec.esr) {
       const e = decodeEsr(o.rec.registers.ESR);
@@ -389,6 +409,8 @@ export function makeLinuxMatcher(emit: Emit): CrashFamilyMatcher {
       type: h.type,
       header: h,
       foreign: 0,
+      lastForeign: null,
+      stamped: STAMP_START.test(l.raw),
       complete: false,
       afterEnd: false,
       emitted: false,
@@ -498,8 +520,17 @@ export function makeLinuxMatcher(emit: Emit): CrashFamilyMatcher {
       if (o.inTrace && r.frames.length < 256) r.frames.push(f);
       return true;
     }
-    // x86 traces run to `</TASK>` (user registers sit inside them); others end at the first non-frame line.
-    if (o.inTrace && !o.taskMarks && t !== '') o.inTrace = false;
+    const known = notFrame(o, t);
+    // x86 traces run to `</TASK>` (user registers sit inside them); others end at the report's first
+    // line that is not a frame. A line that is not the report's (another CPU's printk, user space)
+    // ends nothing: the frames after it are still this trace's.
+    if (known && !o.taskMarks) o.inTrace = false;
+    return known;
+  };
+
+  /** Body lines that are not frames (registers, markers, known report lines); true when the line belongs. */
+  const notFrame = (o: Open, t: string): boolean => {
+    const r = o.rec;
     const arm = ARM_REG.exec(t);
     if (arm) {
       const name = arm[1].toUpperCase();
@@ -539,7 +570,10 @@ export function makeLinuxMatcher(emit: Emit): CrashFamilyMatcher {
   return {
     line(l: LineCtx, claimed: boolean): boolean {
       if (claimed) {
-        if (open && l.raw.trim() !== '' && ++open.foreign > IDLE_LINES) close();
+        if (open && l.raw.trim() !== '') {
+          open.lastForeign = null;
+          if (++open.foreign > IDLE_LINES) close();
+        }
         return false;
       }
       const h = PREFILTER.test(l.text) ? detect(l.text) : null;
@@ -575,14 +609,15 @@ export function makeLinuxMatcher(emit: Emit): CrashFamilyMatcher {
       }
       if (l.raw.trim() === '') return false;
       // A finished report ends at its first foreign line; an unfinished one tolerates a few.
+      o.lastForeign = o.foreign === 0 ? l : null;
       if (o.complete || ++o.foreign > IDLE_LINES) close();
       return false;
     },
     active(): boolean {
       return open !== null;
     },
-    end(): void {
-      close(true);
+    end(lastLine: number, cut: boolean): void {
+      close(true, cut ? lastLine : -1);
     },
   };
 }

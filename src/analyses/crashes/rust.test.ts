@@ -63,3 +63,39 @@ test('a panic whose message never arrived is truncated', () => {
   assert.equal(crashes[0].truncated, true);
   assert.equal(crashes[0].title, 'panicked at src/lib.rs:1:1');
 });
+
+const PANIC = [
+  "thread 'main' panicked at src/main.rs:4:5:",
+  'index out of bounds: the len is 3 but the index is 5',
+  'stack backtrace:',
+  '   0: rust_begin_unwind',
+  '             at /rustc/abc/library/std/src/panicking.rs:597:5',
+  '   1: demo::main',
+  '             at ./src/main.rs:4:5',
+  'note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace',
+];
+
+test('a line of serial junk inside a panic is neither its message nor the end of its backtrace', () => {
+  const clean = extractFromText(`${PANIC.join('\n')}\n`).crashes[0];
+  for (const at of [1, 4]) {
+    const text = [...PANIC.slice(0, at), '\x00\x01\x02\ufffd\ufffd', ...PANIC.slice(at)];
+    const { crashes } = extractFromText(`${text.join('\n')}\n`);
+    assert.equal(crashes.length, 1);
+    assert.equal(crashes[0].title, clean.title);
+    assert.deepEqual(crashes[0].frames, clean.frames);
+    assert.deepEqual([crashes[0].end_line, crashes[0].truncated], [clean.end_line + 1, false]);
+  }
+});
+
+test('a log that stops inside a panic\'s backtrace is truncated and keeps its frames; one that stops after it is not', () => {
+  // Cut inside frame 1's line: frame 0 and what arrived of frame 1.
+  let [c] = extractFromText([...PANIC.slice(0, 5), '   1: demo::ma'].join('\n')).crashes;
+  assert.deepEqual([c.truncated, c.end_line], [true, 6]);
+  assert.deepEqual(c.frames.map((f) => f.function), ['rust_begin_unwind', 'demo::ma']);
+  // The same line with its newline: the log stopped between lines, and nothing says the report went on.
+  [c] = extractFromText(`${[...PANIC.slice(0, 5), '   1: demo::ma'].join('\n')}\n`).crashes;
+  assert.equal(c.truncated, false);
+  // Cut inside the next program's output: that line is not the panic's.
+  [c] = extractFromText([...PANIC, 'next progr'].join('\n')).crashes;
+  assert.deepEqual([c.truncated, c.end_line], [false, PANIC.length]);
+});

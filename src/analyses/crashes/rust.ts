@@ -137,9 +137,9 @@ export function makeRustMatcher(emit: Emit): CrashFamilyMatcher {
     active(): boolean {
       return open !== null;
     },
-    end(): void {
-      // A panic whose message never arrived was cut off by the end of the log.
-      if (open) close(open.inMessage && open.messageLines.length === 0);
+    end(lastLine: number, cut: boolean): void {
+      // A panic whose message never arrived, or whose last line the log cut short, was cut off by the end of the log.
+      if (open) close((open.inMessage && open.messageLines.length === 0) || (cut && open.rec.end_line === lastLine));
     },
   };
 }

@@ -102,6 +102,8 @@ export interface LineCtx {
   text: string;
   /** CPU from a printk caller field (`[ C1]`), when the log has one. */
   callerCpu?: number;
+  /** The nearest line above that is not noise (extract.ts isNoise), when noise lines sit in between. */
+  above?: number;
 }
 
 /**
@@ -113,8 +115,12 @@ export interface CrashFamilyMatcher {
   line(l: LineCtx, claimed: boolean): boolean;
   /** A report is open: every line matters, not only lines holding a trigger string. */
   active(): boolean;
-  /** End of input after `lastLine` lines: close what is open. */
-  end(lastLine: number): void;
+  /**
+   * End of input after `lastLine` lines: close what is open. `cut`: the last
+   * line had no newline, so the log stopped inside it (it may be a report's
+   * line that lost the part that would have said so).
+   */
+  end(lastLine: number, cut: boolean): void;
   /**
    * A Breenix `[TRACE] CPU` ring line holding no trigger, while this family
    * alone has a report open: true when the family took it as its report's
