@@ -167,6 +167,29 @@ test('a capture that starts with 20 KB of NULs (the serial port before the guest
   assert.equal(s.events, linesOf(text.toString('latin1')).filter((l) => l).length);
 });
 
+test('usage mistakes exit 2; a forced format that does not fit and a cut-off last line are warned about', () => {
+  const dir = tmpdir();
+  const text = gunzipSync(readFileSync(join(LINUX, 'arm64-panic.log.gz')));
+  const log = join(dir, 'cut.log');
+  // Cut inside the last line, as a capture that stopped mid-write.
+  writeFileSync(log, text.subarray(0, text.length - 5));
+  const lines = linesOf(text.subarray(0, text.length - 5).toString('latin1')).length;
+  const s = json(runCli(['summary', log, '--json']).stdout);
+  assert.ok((s.warnings as { code: string; line: number }[]).some((w) => w.code === 'TRUNCATED_LINE' && w.line === lines), JSON.stringify(s.warnings));
+  const forced = json(runCli(['summary', log, '--json', '--format', 'qemu-d', '-o', join(dir, 'q')]).stdout);
+  assert.ok((forced.warnings as { code: string }[]).some((w) => w.code === 'FORMAT_FORCED'));
+  for (const args of [['filter', log, '--type', 'LINE', '--limit', '-1'], ['summary', '--no-such-option', log]]) {
+    const r = runCli(args);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assertNoStack(r, args.join(' '));
+  }
+  if (existsSync('/proc/self')) {
+    const r = runCli(['index', log, '-o', '/proc/kscope-test-bundle']);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /cannot write the bundle/);
+  }
+});
+
 test('-o never replaces a file that is not a bundle: not the input, not any other file', () => {
   const dir = tmpdir();
   const text = gunzipSync(readFileSync(join(LINUX, 'arm64-panic.log.gz')));

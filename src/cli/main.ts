@@ -10,7 +10,9 @@ program
   .description('Decode, index, query and diagnose what kernel runs under QEMU leave behind.')
   .version('0.1.0')
   .option('--debug', 'show stack traces for internal errors')
-  .showHelpAfterError('(run kscope --help for usage)');
+  .showHelpAfterError('(run kscope --help for usage)')
+  // A usage mistake is bad input like any other: exit status 2 (help and --version stay 0).
+  .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
 
 const pause = new Int32Array(new SharedArrayBuffer(4));
 
@@ -61,7 +63,8 @@ async function run(f: () => CommandResult | Promise<CommandResult>): Promise<voi
     process.exitCode = r.exitCode ?? 0;
   } catch (e) {
     if (e instanceof UserError) {
-      process.stderr.write(`kscope: ${e.message}\n`);
+      // One line, whatever the message quotes (a JSON parser's error spans two).
+      process.stderr.write(`kscope: ${e.message.replace(/\s*\n\s*/g, ' ')}\n`);
       process.exitCode = 2;
       return;
     }

@@ -31,15 +31,19 @@ export async function allReaders(): Promise<FormatReader[]> {
 /** Bytes of a file its readers' detect() see: enough for whole Breenix rings (16448 bytes each) and their trailers. */
 const HEAD = 64 << 10;
 
-/** Picks the reader for a file from its first 64 KiB (file name breaks ties), or names what was expected. */
-export async function detectFormat(path: string): Promise<FormatReader> {
+/** The bytes detection looks at. */
+export function headOf(path: string): Buffer {
   const src = new FileSource(path);
-  let head: Buffer;
   try {
-    head = src.read(0, HEAD);
+    return src.read(0, HEAD);
   } finally {
     src.close();
   }
+}
+
+/** Picks the reader for a file from its first 64 KiB (file name breaks ties), or names what was expected. */
+export async function detectFormat(path: string): Promise<FormatReader> {
+  const head = headOf(path);
   if (head.length === 0) throw new UserError(`${path}: file is empty; expected a trace or log`);
   const readers = await allReaders();
   let best: FormatReader | null = null;

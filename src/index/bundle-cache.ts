@@ -5,7 +5,7 @@ import { Bundle, BundleDraft, BUNDLE_VERSION, isBundleDir, readManifest, rewrite
 import { DiagnosticLog } from '../model/diagnostics.js';
 import type { FormatReader, ReaderOptions } from '../model/format.js';
 import type { EventSource } from '../model/source.js';
-import { detectFormat, readerById } from '../formats/registry.js';
+import { detectFormat, headOf, readerById } from '../formats/registry.js';
 import { UserError } from '../util/errors.js';
 import { FileSource, statInput } from '../util/file-source.js';
 import { sampleHash, type Fingerprint } from '../util/fingerprint.js';
@@ -133,6 +133,11 @@ export async function indexInput(input: string, options: IndexOptions, ctx: Inde
   const build = (r: FormatReader): string | null => {
     const diagnostics = new DiagnosticLog();
     if (problem) diagnostics.add({ code: 'DECOMPRESS_TRUNCATED', severity: 'warning', file: input, message: problem.replace(/^[^:]*: /, '') });
+    // Forced on a file its reader would not claim: say so, or a log of nothing but LINE events looks like an answer.
+    // (Not tii-console: its dump may start past the head detection reads.)
+    if (options.format && r.id !== 'tii-console' && r.detect(headOf(plain), input) === 0) {
+      diagnostics.add({ code: 'FORMAT_FORCED', severity: 'warning', file: input, message: `read as ${r.id} because --format says so, but its start does not look like one; expect few or no ${r.id} events` });
+    }
     let draft: BundleDraft;
     try {
       draft = new BundleDraft(dir);

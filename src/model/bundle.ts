@@ -1,5 +1,5 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { FileSource } from '../util/file-source.js';
 import { UserError } from '../util/errors.js';
 import type { Fingerprint } from '../util/fingerprint.js';
@@ -181,7 +181,9 @@ export class BundleDraft {
   constructor(readonly dir: string) {
     this.tmp = `${dir}.tmp-${process.pid}`;
     rmSync(this.tmp, { recursive: true, force: true });
-    mkdirSync(this.tmp, { recursive: true });
+    // The parent first, then the draft alone: a recursive mkdir of the draft loops forever under /proc.
+    mkdirSync(dirname(this.tmp), { recursive: true });
+    mkdirSync(this.tmp);
   }
 
   /** Writes in-memory columns, side files and the manifest, then swaps the draft into place. */

@@ -13,7 +13,7 @@ export function register(program: Command, run: (f: () => CommandResult | Promis
       run(async () => {
         const limit = opts.limit === undefined ? -1 : Number(opts.limit);
         const from = Number(opts.from);
-        if (!Number.isInteger(limit) || limit < -1) throw new UserError(`--limit must be a non-negative integer, got "${opts.limit}"`);
+        if (!Number.isInteger(limit) || (opts.limit !== undefined && limit < 0)) throw new UserError(`--limit must be a non-negative integer, got "${opts.limit}"`);
         if (!Number.isInteger(from) || from < 0) throw new UserError(`--from must be a non-negative integer, got "${opts.from}"`);
         const o = await openForQuery(input, opts, indexContext());
         return {

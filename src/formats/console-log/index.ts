@@ -178,6 +178,15 @@ export function splitPoint(path: string, pos: number): number {
 }
 const TRACE_CPU = new Prefix('[TRACE] CPU');
 
+function lastByte(path: string): number {
+  const src = new FileSource(path);
+  try {
+    return src.read(src.size - 1, 1)[0];
+  } finally {
+    src.close();
+  }
+}
+
 /**
  * Classifies every line of bytes [start, end) into this thread's segment of
  * the bundle in `dir`: the whole indexing work, run per thread.
@@ -309,6 +318,10 @@ export const consoleLog: FormatReader = tableReader({
       }
       if (f.summarize) Object.assign(extras, f.summarize(states));
     });
+    // A capture cut off mid-write: the last line is kept, and said to be incomplete.
+    if (size > 0 && lastByte(path) !== 10) {
+      ctx.diagnostics.add({ code: 'TRUNCATED_LINE', severity: 'warning', file: ctx.name, line: stats.lines, message: 'the file ends mid-line (no newline after the last line)' });
+    }
     if (stats.events === 0) {
       ctx.diagnostics.add({ code: 'NO_EVENTS', severity: 'error', file: ctx.name, line: 1, message: stats.lines === 0 ? 'file is empty' : 'no non-blank line in this log' });
     }
