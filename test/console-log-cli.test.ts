@@ -176,6 +176,10 @@ test('usage mistakes exit 2; a forced format that does not fit and a cut-off las
   const lines = linesOf(text.subarray(0, text.length - 5).toString('latin1')).length;
   const s = json(runCli(['summary', log, '--json']).stdout);
   assert.ok((s.warnings as { code: string; line: number }[]).some((w) => w.code === 'TRUNCATED_LINE' && w.line === lines), JSON.stringify(s.warnings));
+  const cr = join(dir, 'cr.log');
+  writeFileSync(cr, text.toString('latin1').replace(/\r?\n/g, '\r'), 'latin1');
+  const c = json(runCli(['summary', cr, '--json']).stdout);
+  assert.ok((c.warnings as { code: string }[]).some((w) => w.code === 'CR_LINE_ENDS'), JSON.stringify(c.warnings));
   const forced = json(runCli(['summary', log, '--json', '--format', 'qemu-d', '-o', join(dir, 'q')]).stdout);
   assert.ok((forced.warnings as { code: string }[]).some((w) => w.code === 'FORMAT_FORCED'));
   for (const args of [['filter', log, '--type', 'LINE', '--limit', '-1'], ['summary', '--no-such-option', log]]) {
@@ -188,6 +192,19 @@ test('usage mistakes exit 2; a forced format that does not fit and a cut-off las
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /cannot write the bundle/);
   }
+});
+
+test('kscope log --grep searches all of a line longer than it shows, and says the line was cut', () => {
+  const path = join(tmpdir(), 'long.log');
+  const long = 'a'.repeat(9 << 20) + ' Kernel panic - not syncing: XYZZY';
+  writeFileSync(path, `[    0.1] before\n${long}\n[    0.2] after XYZZY\n`);
+  const got = jsonLines(runCli(['log', path, '--grep', 'XYZZY', '--json']).stdout) as { line: number; text: string; match: boolean }[];
+  assert.deepEqual(got.map((g) => [g.line, g.match]), [[2, true], [3, true]]);
+  assert.match(got[0].text, /^a+ … \[line cut for display: \d+ bytes in all\]$/);
+  assert.equal(Number(/(\d+) bytes in all/.exec(got[0].text)?.[1]), long.length);
+  // Context around a long line works as around any other.
+  const ctx = jsonLines(runCli(['log', path, '--grep', 'after', '--context', '1', '--json']).stdout) as { line: number }[];
+  assert.deepEqual(ctx.map((g) => g.line), [2, 3]);
 });
 
 test('-o never replaces a file that is not a bundle: not the input, not any other file', () => {

@@ -3,7 +3,7 @@
 // against an independent line-by-line count of the same files.
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, readdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { oracle } from '../src/formats/qemu-d/testing.js';
@@ -247,4 +247,31 @@ describe('xz and zstd inputs (QEMU -d logs are handed over compressed)', () => {
       assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
     }
   });
+});
+
+test('a damaged bundle: a cut column file is rebuilt; columns scribbled over at the same size give a one-line error', async () => {
+  const path = join(dir, 'damage-q.log');
+  writeFileSync(path, plain('x86_64-qemu-int.log.gz'), 'latin1');
+  const good = json(await okAsync(['event', path, '2000', '--json']));
+  const bundle = `${path}.kscope`;
+  const cols = readdirSync(bundle);
+  const typeCol = cols.find((f) => /^t0\.type\./.test(f)) as string;
+  truncateSync(join(bundle, typeCol), 1000);
+  const r = runCli(['event', path, '2000', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /rebuilding .*bundle is damaged \(column file t0\.type.* is 1000 bytes/);
+  assert.deepEqual(json(r.stdout), good);
+  // Same size, wrong contents: no build writes these, and no query may read past the input or invent a type.
+  const offCol = join(bundle, readdirSync(bundle).find((f) => /^t0\.offset\./.test(f)) as string);
+  const saved = readFileSync(offCol);
+  writeFileSync(offCol, Buffer.alloc(saved.length, 0xff));
+  const bad = runCli(['event', `${path}.kscope`, '2000']);
+  assert.equal(bad.code, 2, bad.stderr);
+  assert.match(bad.stderr, /bundle is damaged \(event 2000 has offset .* outside the input/);
+  writeFileSync(offCol, saved);
+  const typeFile = join(bundle, readdirSync(bundle).find((f) => /^t0\.type\./.test(f)) as string);
+  writeFileSync(typeFile, Buffer.alloc(statSync(typeFile).size, 0xee));
+  const badType = runCli(['event', `${path}.kscope`, '5']);
+  assert.equal(badType.code, 2, badType.stderr);
+  assert.match(badType.stderr, /bundle is damaged \(event 5 has type id 238/);
 });

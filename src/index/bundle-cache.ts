@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { Bundle, BundleDraft, BUNDLE_VERSION, isBundleDir, readManifest, rewriteManifest, type Manifest } from '../model/bundle.js';
+import { Bundle, BundleDraft, BUNDLE_VERSION, damageOf, isBundleDir, readManifest, rewriteManifest, type Manifest } from '../model/bundle.js';
 import { DiagnosticLog } from '../model/diagnostics.js';
 import type { FormatReader, ReaderOptions } from '../model/format.js';
 import type { EventSource } from '../model/source.js';
@@ -107,10 +107,12 @@ export async function indexInput(input: string, options: IndexOptions, ctx: Inde
   let reader = options.format
     ? await readerById(options.format)
     : existing && !force && existing.input.fingerprint.sample === fp.sample
-      ? await readerById(existing.format)
+      ? // A manifest naming no reader we have (edited, or from another build) is detected afresh, then rebuilt.
+        await readerById(existing.format).catch(() => detectFormat(plain))
       : await detectFormat(plain);
   const optKey = reader.optionsKey(buildOptions, input);
-  const reason = force ? 'rebuild requested' : staleReason(existing, input, fp, reader, optKey);
+  const damage = existing && existing.version === BUNDLE_VERSION ? damageOf(dir, existing) : null;
+  const reason = force ? 'rebuild requested' : (staleReason(existing, input, fp, reader, optKey) ?? (damage && `bundle is damaged (${damage})`));
   if (!reason && existing) {
     // Touched but the same bytes (the crc said so): remember the new mtime, so the next query need not hash the file again.
     if (existing.input.fingerprint.mtimeMs !== fp.mtimeMs) {
@@ -134,8 +136,13 @@ export async function indexInput(input: string, options: IndexOptions, ctx: Inde
     const diagnostics = new DiagnosticLog();
     if (problem) diagnostics.add({ code: 'DECOMPRESS_TRUNCATED', severity: 'warning', file: input, message: problem.replace(/^[^:]*: /, '') });
     // Forced on a file its reader would not claim: say so, or a log of nothing but LINE events looks like an answer.
+    const head = headOf(plain);
+    // Old Mac-style or some capture tools' line ends: every reader splits on LF, so the file reads as one line.
+    if (r.kind !== 'binary' && !head.includes(10) && head.indexOf(13) !== head.lastIndexOf(13)) {
+      diagnostics.add({ code: 'CR_LINE_ENDS', severity: 'warning', file: input, offset: 0, message: "lines end with a bare CR (no LF in the first 64 KiB), so the file reads as one line; convert it first (tr '\\r' '\\n')" });
+    }
     // (Not tii-console: its dump may start past the head detection reads.)
-    if (options.format && r.id !== 'tii-console' && r.detect(headOf(plain), input) === 0) {
+    if (options.format && r.id !== 'tii-console' && r.detect(head, input) === 0) {
       diagnostics.add({ code: 'FORMAT_FORCED', severity: 'warning', file: input, message: `read as ${r.id} because --format says so, but its start does not look like one; expect few or no ${r.id} events` });
     }
     let draft: BundleDraft;

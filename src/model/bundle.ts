@@ -1,4 +1,4 @@
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { FileSource } from '../util/file-source.js';
 import { UserError } from '../util/errors.js';
@@ -222,6 +222,29 @@ export interface Manifest {
 
 export function isBundleDir(path: string): boolean {
   return existsSync(join(path, MANIFEST));
+}
+
+/**
+ * What is wrong with a bundle's column files on disk (missing, or not the
+ * size the manifest says), or null: a cheap check (one stat per file) that
+ * lets a damaged bundle be rebuilt instead of answering from broken columns.
+ */
+export function damageOf(dir: string, m: Manifest): string | null {
+  for (const [name, info] of Object.entries(m.columns ?? {})) {
+    const files = info.segments
+      ? info.segments.filter((g) => g.file !== null).map((g) => ({ file: g.file as string, bytes: g.length * CTOR[g.dtype ?? info.dtype].BYTES_PER_ELEMENT }))
+      : [{ file: `${name}.col`, bytes: info.length * CTOR[info.dtype].BYTES_PER_ELEMENT }];
+    for (const f of files) {
+      let size = -1;
+      try {
+        size = statSync(join(dir, f.file)).size;
+      } catch {
+        return `column file ${f.file} is missing`;
+      }
+      if (size !== f.bytes) return `column file ${f.file} is ${size} bytes, the manifest says ${f.bytes}`;
+    }
+  }
+  return null;
 }
 
 /** Replaces a bundle's manifest whole (a rename, so a reader never sees half of one); a read-only bundle keeps the old one. */

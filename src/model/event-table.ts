@@ -526,6 +526,8 @@ export class TableSource implements EventSource {
     const cpu = b.has(`${p}cpu`) ? b.slice<Int16Array>(`${p}cpu`, from, n) : new Int16Array(n).fill(-1);
     const sub = b.has(`${p}sub`) ? b.slice<Uint32Array>(`${p}sub`, from, n) : new Uint32Array(n);
     const aux = b.has(`${p}aux`) ? b.slice<Float64Array>(`${p}aux`, from, n) : new Float64Array(n).fill(NaN);
+    // Offsets are checked before any read: a damaged column must not send a read anywhere.
+    for (let k = 0; k < line.length; k++) if (!(off[k] >= 0 && off[k] <= this.file.size)) throw this.damaged(`event ${from + k} has offset ${off[k]}, outside the input's ${this.file.size} bytes`);
     // One-line events of a short run: their bytes in one read, each line found in it.
     let span: Buffer | null = null;
     let spanStart = 0;
@@ -544,6 +546,7 @@ export class TableSource implements EventSource {
   }
 
   private record(index: number, line: number, off: number, raw: Buffer, type: number, ts: number, cpu: number, subId: number, aux: number): EventRecord {
+    if (type >= this.info.typeNames.length) throw this.damaged(`event ${index} has type id ${type}, of ${this.info.typeNames.length} types`);
     const sub = this.info.subNames[subId] ?? '';
     const d = this.decoder.decode(raw, type, { line, ts, cpu, sub, aux });
     const e: EventRecord = { index, type: this.info.typeNames[type], fields: d.fields, text: d.text };
@@ -553,6 +556,11 @@ export class TableSource implements EventSource {
     if (ts === ts) e.ts = ts;
     if (sub) e.fields.subsystem ??= sub;
     return e;
+  }
+
+  /** A bundle whose columns hold what no build writes (edited or damaged on disk, same size). */
+  private damaged(what: string): UserError {
+    return new UserError(`${this.bundle.dir}: bundle is damaged (${what}); rebuild it with kscope index --force`);
   }
 
   /** The line starting at `off`, without its newline (tables of one-line events store no lengths). */

@@ -65,26 +65,51 @@ export function register(program: Command, run: (f: () => CommandResult | Promis
               emit({ line, text, match }, `${line}${match ? ':' : '-'}${text}`);
               lastShown = line;
             };
+            /** A line seen whole: matched or context, as grep -C does it. */
+            const line = (lineNo: number, text: string, matched: boolean) => {
+              if (lineNo > to || (matches >= limit && after === 0)) throw STOP;
+              if (matched) {
+                if (matches >= limit) throw STOP;
+                matches++;
+                for (const b of before) show(b.line, b.text, false);
+                before.length = 0;
+                show(lineNo, text, true);
+                after = k;
+              } else if (after > 0) {
+                after--;
+                show(lineNo, text, false);
+              } else if (k > 0) {
+                before.push({ line: lineNo, text });
+                if (before.length > k) before.shift();
+              }
+            };
+            // A line over MAX_LINE_BYTES comes in pieces: every piece is searched (with the tail of
+            // the one before, for a match across the cut); the first piece is what is shown.
+            let long: { lineNo: number; text: string; matched: boolean; bytes: number; tail: string } | null = null;
+            const endLong = () => {
+              if (!long) return;
+              const l = long;
+              long = null;
+              line(l.lineNo, `${l.text} … [line cut for display: ${l.bytes} bytes in all]`, l.matched);
+            };
             try {
               forEachLine(path, (buf, s, e, lineNo, _off, piece) => {
-                if (piece > 1 || lineNo < from) return;
-                if (lineNo > to || (matches >= limit && after === 0)) throw STOP;
+                if (lineNo < from) return;
                 const text = cleanLine(buf.toString('utf8', s, e));
-                if (!re || re.test(text)) {
-                  if (matches >= limit) throw STOP;
-                  matches++;
-                  for (const b of before) show(b.line, b.text, false);
-                  before.length = 0;
-                  show(lineNo, text, true);
-                  after = k;
-                } else if (after > 0) {
-                  after--;
-                  show(lineNo, text, false);
-                } else if (k > 0) {
-                  before.push({ line: lineNo, text });
-                  if (before.length > k) before.shift();
+                if (piece > 1 && long) {
+                  long.bytes += e - s;
+                  if (!long.matched && re) long.matched = re.test(long.tail + text);
+                  long.tail = text.slice(-LONG_OVERLAP);
+                  return;
                 }
+                endLong();
+                if (piece === 1) {
+                  long = { lineNo, text, matched: !re || re.test(text), bytes: e - s, tail: text.slice(-LONG_OVERLAP) };
+                  return;
+                }
+                line(lineNo, text, !re || re.test(text));
               });
+              endLong();
             } catch (e) {
               if (e !== STOP) throw e;
             }
@@ -95,3 +120,5 @@ export function register(program: Command, run: (f: () => CommandResult | Promis
 }
 
 const STOP = new Error('stop');
+/** Characters of a long line's previous piece searched again with the next (a match may straddle the cut). */
+const LONG_OVERLAP = 4096;
