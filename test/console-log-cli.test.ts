@@ -1,6 +1,7 @@
 // Console logs end to end: the real Linux fixtures (Debian kernels under QEMU), the shared
 // Breenix captures, and mutations of them for the bad cases, through the spawned CLI.
 import { test, after } from 'node:test';
+import { spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -205,6 +206,15 @@ test('kscope log --grep searches all of a line longer than it shows, and says th
   // Context around a long line works as around any other.
   const ctx = jsonLines(runCli(['log', path, '--grep', 'after', '--context', '1', '--json']).stdout) as { line: number }[];
   assert.deepEqual(ctx.map((g) => g.line), [2, 3]);
+});
+
+test('a --grep regex that backtracks catastrophically answers instead of hanging', () => {
+  const path = join(tmpdir(), 'redos.log');
+  writeFileSync(path, `${'a'.repeat(48)}b\nxaaa\n`);
+  // Without the linear-time fallback this match takes longer than the universe has.
+  const r = spawnSync(process.execPath, [CLI, 'log', path, '--grep', '(a+)+$', '--json'], { encoding: 'utf8', timeout: 30_000 });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual((jsonLines(r.stdout) as { line: number }[]).map((x) => x.line), [2]);
 });
 
 test('-o never replaces a file that is not a bundle: not the input, not any other file', () => {

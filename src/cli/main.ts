@@ -1,8 +1,13 @@
 #!/usr/bin/env node
 import { writeSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
 import { Command } from 'commander';
 import { UserError } from '../util/errors.js';
 import type { CommandResult } from './context.js';
+
+// Users' regexes (--grep, rules and expectation files) may backtrack catastrophically (`(a+)+$`):
+// past a backtrack budget V8 reruns such a match on its linear-time engine instead of hanging.
+setFlagsFromString('--enable-experimental-regexp-engine-on-excessive-backtracks');
 
 const program = new Command();
 program
