@@ -2,8 +2,6 @@ import { closeSync, createReadStream, createWriteStream, openSync, readSync, rmS
 import { constants, createGunzip } from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
 import { Readable, Transform } from 'node:stream';
-import { Decompress as ZstdDecompress } from 'fzstd';
-import xz from 'xz-decompress';
 import { UserError } from './errors.js';
 
 /** Compression recognised by magic bytes, not by file name. */
@@ -61,6 +59,8 @@ async function unxz(src: string, dst: string, o: Outcome): Promise<void> {
   const out = openSync(dst, 'w');
   try {
     const counted = createReadStream(src).pipe(counter(o));
+    // Loaded only for an xz input: every other run starts without it.
+    const { default: xz } = await import('xz-decompress');
     for await (const chunk of new xz.XzReadableStream(Readable.toWeb(counted) as ReadableStream<Uint8Array>)) writeAll(out, chunk);
   } finally {
     closeSync(out);
@@ -70,7 +70,8 @@ async function unxz(src: string, dst: string, o: Outcome): Promise<void> {
 async function unzstd(src: string, dst: string, o: Outcome): Promise<void> {
   const out = openSync(dst, 'w');
   try {
-    const z = new ZstdDecompress((chunk) => writeAll(out, chunk));
+    const { Decompress } = await import('fzstd');
+    const z = new Decompress((chunk) => writeAll(out, chunk));
     for await (const chunk of createReadStream(src)) {
       o.consumed += (chunk as Buffer).length;
       z.push(chunk as Buffer);
