@@ -20,19 +20,20 @@ test('both panic formats parse; the location is kept verbatim', () => {
   assert.equal(panicTitle('src/main.rs:4:5', 'the len is 3 but the index is 5'), 'panicked at src/main.rs:4:5: the len is N but the index is N');
 });
 
+/** A std panic with its backtrace, as a Rust program prints it. */
+const PANIC = [
+  "thread 'main' panicked at src/main.rs:4:5:",
+  'index out of bounds: the len is 3 but the index is 5',
+  'stack backtrace:',
+  '   0: rust_begin_unwind',
+  '             at /rustc/abc/library/std/src/panicking.rs:597:5',
+  '   1: demo::main',
+  '             at ./src/main.rs:4:5',
+  'note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace',
+];
+
 test('a stand-alone Rust panic: message on the next line, backtrace frames, numbers masked', () => {
-  const text = [
-    'starting',
-    "thread 'main' panicked at src/main.rs:4:5:",
-    'index out of bounds: the len is 3 but the index is 5',
-    'stack backtrace:',
-    '   0: rust_begin_unwind',
-    '             at /rustc/abc/library/std/src/panicking.rs:597:5',
-    '   1: demo::main',
-    '             at ./src/main.rs:4:5',
-    'note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace',
-    'next program output',
-  ].join('\n');
+  const text = ['starting', ...PANIC, 'next program output'].join('\n');
   const { crashes } = extractFromText(text);
   assert.equal(crashes.length, 1);
   const c = crashes[0];
@@ -63,17 +64,6 @@ test('a panic whose message never arrived is truncated', () => {
   assert.equal(crashes[0].truncated, true);
   assert.equal(crashes[0].title, 'panicked at src/lib.rs:1:1');
 });
-
-const PANIC = [
-  "thread 'main' panicked at src/main.rs:4:5:",
-  'index out of bounds: the len is 3 but the index is 5',
-  'stack backtrace:',
-  '   0: rust_begin_unwind',
-  '             at /rustc/abc/library/std/src/panicking.rs:597:5',
-  '   1: demo::main',
-  '             at ./src/main.rs:4:5',
-  'note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace',
-];
 
 test('a line of serial junk inside a panic is neither its message nor the end of its backtrace', () => {
   const clean = extractFromText(`${PANIC.join('\n')}\n`).crashes[0];
