@@ -274,4 +274,11 @@ test('a damaged bundle: a cut column file is rebuilt; columns scribbled over at 
   const badType = runCli(['event', `${path}.kscope`, '5']);
   assert.equal(badType.code, 2, badType.stderr);
   assert.match(badType.stderr, /bundle is damaged \(event 5 has type id 238/);
+  // A manifest cut short: rebuilt, and said so.
+  const manifest = join(bundle, 'manifest.json');
+  writeFileSync(manifest, readFileSync(manifest).subarray(0, 100));
+  const m = runCli(['event', path, '2000', '--json']);
+  assert.equal(m.code, 0, m.stderr);
+  assert.match(m.stderr, /rebuilding .*manifest\.json cannot be read/);
+  assert.deepEqual(json(m.stdout), good);
 });

@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { Bundle, BundleDraft, BUNDLE_VERSION, damageOf, isBundleDir, readManifest, rewriteManifest, type Manifest } from '../model/bundle.js';
+import { Bundle, BundleDraft, BUNDLE_VERSION, damageOf, isBundleDir, MANIFEST, readManifest, rewriteManifest, type Manifest } from '../model/bundle.js';
 import { DiagnosticLog } from '../model/diagnostics.js';
 import type { FormatReader, ReaderOptions } from '../model/format.js';
 import type { EventSource } from '../model/source.js';
@@ -122,6 +122,7 @@ export async function indexInput(input: string, options: IndexOptions, ctx: Inde
     return { dir, manifest: existing, reader, built: false, reason: null, plain };
   }
   if (existing) ctx.note?.(`rebuilding ${dir}: ${reason}`);
+  else if (existsSync(join(dir, MANIFEST))) ctx.note?.(`rebuilding ${dir}: its ${MANIFEST} cannot be read (damaged or cut short)`);
   // The draft replaces what is at `dir`: only ever an older bundle, never the user's files.
   if (dir === resolve(input)) throw new UserError(`${dir}: is the input itself; choose another -o for the bundle`);
   if (existsSync(dir) && !(statSync(dir).isDirectory() && isBundleDir(dir))) {
