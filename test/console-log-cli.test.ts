@@ -155,6 +155,13 @@ test('gzip input is read transparently; a truncated gzip keeps what decompressed
   const w = (b.warnings as { code: string; message: string }[]).find((x) => x.code === 'DECOMPRESS_TRUNCATED');
   assert.ok(w, 'truncation is reported');
   assert.match(w.message, /byte \d+/);
+  // Bytes that are not gzip after the stream (a capture tool's trailer): everything before them kept, their offset named.
+  const tailed = join(dir, 'tailed.log.gz');
+  writeFileSync(tailed, Buffer.concat([gz, Buffer.from(Array.from({ length: 1000 }, (_, i) => (i * 131 + 7) % 256))]));
+  const t = json(runCli(['summary', tailed, '--json']).stdout);
+  assert.equal(t.events, a.events);
+  const tw = (t.warnings as { code: string; message: string }[]).find((x) => x.code === 'DECOMPRESS_TRUNCATED');
+  assert.match(tw?.message ?? '', new RegExp(`^byte ${gz.length}: 1000 bytes after the end of the compressed data are not gzip; ignored them, kept all ${plain.length} bytes`));
   // Commands that read the decompressed copy without a bundle say so on every run, not only the first.
   for (const run of [1, 2]) assert.match(runCli(['log', cut, '--grep', 'no such text']).stderr, /cut\.log\.gz: byte \d+: compressed data ends early/, `log run ${run}`);
 });

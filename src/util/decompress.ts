@@ -37,13 +37,18 @@ export function compressionOf(path: string): Compression {
 /** What the decoders below report: bytes of input consumed when they stopped, and why, if early. */
 interface Outcome {
   consumed: number;
+  /** Where the last chunk counted starts: the one an error surfaced in. */
+  lastStart: number;
   error: string | null;
+  /** Where bytes that are not gzip start after a complete member (a capture tool's trailer, a stray append), or -1. */
+  trailing: number;
 }
 
 /** Counts the compressed bytes that pass, for the offset an error names. */
 function counter(o: Outcome): Transform {
   return new Transform({
     transform(chunk: Buffer, _enc, cb) {
+      o.lastStart = o.consumed;
       o.consumed += chunk.length;
       cb(null, chunk);
     },
@@ -51,8 +56,76 @@ function counter(o: Outcome): Transform {
 }
 
 async function gunzip(src: string, dst: string, o: Outcome): Promise<void> {
-  // Z_SYNC_FLUSH at the end makes a truncated member flush what it has instead of failing.
-  await pipeline(createReadStream(src), counter(o), createGunzip({ finishFlush: constants.Z_SYNC_FLUSH }), createWriteStream(dst));
+  try {
+    // Z_SYNC_FLUSH at the end makes a truncated member flush what it has instead of failing.
+    await pipeline(createReadStream(src), counter(o), createGunzip({ finishFlush: constants.Z_SYNC_FLUSH }), createWriteStream(dst));
+  } catch (e) {
+    // Not gzip after a member: zlib drops the output of the chunk it noticed that in.
+    if (!/incorrect header check|unknown compression method/.test((e as Error).message)) throw e;
+    o.trailing = await gunzipUpTo(src, dst, o.lastStart);
+    if (o.trailing < 0) throw e;
+  }
+}
+
+/**
+ * Decompresses `src` again, the chunk from `slowFrom` on a byte at a time,
+ * so every byte of output before the first byte that is not gzip is kept and
+ * that byte is found. Returns where the non-gzip bytes start, or -1. Only
+ * for a damaged file: one chunk of single-byte writes takes about a second.
+ */
+async function gunzipUpTo(src: string, dst: string, slowFrom: number): Promise<number> {
+  const out = openSync(dst, 'w');
+  const z = createGunzip({ finishFlush: constants.Z_SYNC_FLUSH });
+  let written = 0;
+  let failed = false;
+  z.on('data', (chunk: Buffer) => {
+    writeAll(out, chunk);
+    written += chunk.length;
+  });
+  // zlib reports a bad byte as an error event and may never call that write back: either ends the wait.
+  let pending: ((ok: boolean) => void) | null = null;
+  z.on('error', () => {
+    failed = true;
+    pending?.(false);
+  });
+  const write = (b: Buffer) =>
+    new Promise<boolean>((done) => {
+      pending = done;
+      z.write(b, (err) => done(!err && !failed));
+    });
+  try {
+    let pos = 0;
+    for await (const chunk of createReadStream(src)) {
+      const buf = chunk as Buffer;
+      if (pos + buf.length <= slowFrom) {
+        if (!(await write(buf))) return -1;
+      } else {
+        for (let i = 0; i < buf.length; i++) {
+          if (await write(buf.subarray(i, i + 1))) continue;
+          // The member's trailer ends where its last 4 bytes give the output size (ISIZE); zlib stops a byte or two later.
+          const at = pos + i;
+          const tail = readBytes(src, Math.max(0, at - 12), Math.min(at, 12));
+          for (let end = tail.length; end >= 4; end--) if (tail.readUInt32LE(end - 4) === written % 2 ** 32) return at - tail.length + end;
+          return at;
+        }
+      }
+      pos += buf.length;
+    }
+    return -1;
+  } finally {
+    z.destroy();
+    closeSync(out);
+  }
+}
+
+function readBytes(path: string, at: number, n: number): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const b = Buffer.alloc(n);
+    return b.subarray(0, readSync(fd, b, 0, n, at));
+  } finally {
+    closeSync(fd);
+  }
 }
 
 async function unxz(src: string, dst: string, o: Outcome): Promise<void> {
@@ -106,13 +179,14 @@ function gzipCutShort(src: string, dst: string): boolean {
  * null when clean.
  */
 export async function decompressTo(src: string, dst: string, kind: Compression = compressionOf(src)): Promise<string | null> {
-  const o: Outcome = { consumed: 0, error: null };
+  const o: Outcome = { consumed: 0, lastStart: 0, error: null, trailing: -1 };
   try {
     await (kind === 'xz' ? unxz : kind === 'zstd' ? unzstd : gunzip)(src, dst, o);
   } catch (e) {
     o.error = (e as Error).message;
   }
   const kept = statSync(dst).size;
+  if (o.trailing >= 0) return `${src}: byte ${o.trailing}: ${statSync(src).size - o.trailing} bytes after the end of the compressed data are not gzip; ignored them, kept all ${kept} bytes that decompressed`;
   if (o.error !== null) return `${src}: byte ${Math.max(0, o.consumed - 1)}: compressed data is corrupt or cut short (${o.error}); kept the ${kept} bytes that decompressed before it`;
   if (kind === 'gzip' && gzipCutShort(src, dst)) return `${src}: byte ${statSync(src).size}: compressed data ends early (no gzip trailer); kept the ${kept} bytes that decompressed`;
   return null;
