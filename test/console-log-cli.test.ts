@@ -3,11 +3,12 @@
 import { test, after } from 'node:test';
 import { spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { CLI, ROOT, runCli, tmpdir, cleanup, json, jsonLines, assertNoStack } from './helpers.js';
 import { PARALLEL_MIN_BYTES } from '../src/formats/console-log/index.js';
+import { plainCopyPath } from '../src/index/plain-input.js';
 
 after(cleanup);
 
@@ -155,6 +156,11 @@ test('gzip input is read transparently; a truncated gzip keeps what decompressed
   const w = (b.warnings as { code: string; message: string }[]).find((x) => x.code === 'DECOMPRESS_TRUNCATED');
   assert.ok(w, 'truncation is reported');
   assert.match(w.message, /byte \d+/);
+  // A decompressed copy cut short in the cache (a temp cleaner, a full disk) is made again, not trusted.
+  const copy = plainCopyPath(whole);
+  assert.equal(statSync(copy).size, plain.length, 'the decompressed copy is cached');
+  truncateSync(copy, 100);
+  assert.equal(json(runCli(['summary', whole, '--json', '-o', join(dir, 'again')]).stdout).events, a.events);
   // Bytes that are not gzip after the stream (a capture tool's trailer): everything before them kept, their offset named.
   const tailed = join(dir, 'tailed.log.gz');
   writeFileSync(tailed, Buffer.concat([gz, Buffer.from(Array.from({ length: 1000 }, (_, i) => (i * 131 + 7) % 256))]));

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { compressionOf, decompressTo, removeQuietly } from '../util/decompress.js';
 import { statInput } from '../util/file-source.js';
 import { UserError } from '../util/errors.js';
@@ -16,16 +16,21 @@ export async function plainInput(path: string, note?: (message: string) => void)
   return (await plainInputWithProblem(path, note)).path;
 }
 
+/** Where the decompressed copy of a compressed input is kept: keyed by its path, size and mtime. */
+export function plainCopyPath(path: string): string {
+  const st = statSync(path);
+  const key = createHash('sha1').update(`${resolve(path)}\0${st.size}\0${st.mtimeMs}`).digest('hex').slice(0, 20);
+  return join(tmpdir(), 'kscope-plain', key);
+}
+
 /** As plainInput, also returning the decompression problem (kept beside the cached copy so later runs see it too). */
 export async function plainInputWithProblem(path: string, note?: (message: string) => void): Promise<{ path: string; problem: string | null }> {
   statInput(path);
   if (compressionOf(path) === 'none') return { path, problem: null };
-  const st = statSync(path);
-  const key = createHash('sha1').update(`${resolve(path)}\0${st.size}\0${st.mtimeMs}`).digest('hex').slice(0, 20);
-  const dir = join(tmpdir(), 'kscope-plain');
-  mkdirSync(dir, { recursive: true });
-  const out = join(dir, key);
-  if (existsSync(out)) {
+  const out = plainCopyPath(path);
+  mkdirSync(dirname(out), { recursive: true });
+  // The copy is trusted only at the size it was written with (a temp cleaner or a full disk may have cut it).
+  if (existsSync(out) && existsSync(`${out}.size`) && readFileSync(`${out}.size`, 'utf8') === String(statSync(out).size)) {
     // Said on every run that reads the copy, not only the one that made it.
     const problem = existsSync(`${out}.problem`) ? readFileSync(`${out}.problem`, 'utf8') : null;
     if (problem) note?.(problem);
@@ -39,6 +44,8 @@ export async function plainInputWithProblem(path: string, note?: (message: strin
     throw new UserError(problem);
   }
   if (problem) writeFileSync(`${out}.problem`, problem);
+  else removeQuietly(`${out}.problem`);
+  writeFileSync(`${out}.size`, String(statSync(tmp).size));
   renameSync(tmp, out);
   return { path: out, problem };
 }
