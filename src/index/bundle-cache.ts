@@ -136,12 +136,12 @@ export async function indexInput(input: string, options: IndexOptions, ctx: Inde
   const build = (r: FormatReader): string | null => {
     const diagnostics = new DiagnosticLog();
     if (problem) diagnostics.add({ code: 'DECOMPRESS_TRUNCATED', severity: 'warning', file: input, message: problem.replace(/^[^:]*: /, '') });
-    // Forced on a file its reader would not claim: say so, or a log of nothing but LINE events looks like an answer.
     const head = headOf(plain);
     // Old Mac-style or some capture tools' line ends: every reader splits on LF, so the file reads as one line.
     if (r.kind !== 'binary' && !head.includes(10) && head.indexOf(13) !== head.lastIndexOf(13)) {
       diagnostics.add({ code: 'CR_LINE_ENDS', severity: 'warning', file: input, offset: 0, message: "lines end with a bare CR (no LF in the first 64 KiB), so the file reads as one line; convert it first (tr '\\r' '\\n')" });
     }
+    // Forced on a file its reader would not claim: say so, or a log of nothing but LINE events looks like an answer.
     // (Not tii-console: its dump may start past the head detection reads.)
     if (options.format && r.id !== 'tii-console' && r.detect(head, input) === 0) {
       diagnostics.add({ code: 'FORMAT_FORCED', severity: 'warning', file: input, message: `read as ${r.id} because --format says so, but its start does not look like one; expect few or no ${r.id} events` });

@@ -26,7 +26,8 @@ export function plainCopyPath(path: string): string {
 /** As plainInput, also returning the decompression problem (kept beside the cached copy so later runs see it too). */
 export async function plainInputWithProblem(path: string, note?: (message: string) => void): Promise<{ path: string; problem: string | null }> {
   statInput(path);
-  if (compressionOf(path) === 'none') return { path, problem: null };
+  const kind = compressionOf(path);
+  if (kind === 'none') return { path, problem: null };
   const out = plainCopyPath(path);
   mkdirSync(dirname(out), { recursive: true });
   // The copy is trusted only at the size it was written with (a temp cleaner or a full disk may have cut it).
@@ -37,7 +38,7 @@ export async function plainInputWithProblem(path: string, note?: (message: strin
     return { path: out, problem };
   }
   const tmp = `${out}.tmp-${process.pid}`;
-  const problem = await decompressTo(path, tmp);
+  const problem = await decompressTo(path, tmp, kind);
   if (problem) note?.(problem);
   if (statSync(tmp).size === 0 && problem) {
     removeQuietly(tmp);

@@ -35,14 +35,12 @@ export class DiagnosticLog {
    * the repeats it only counted: its folded codes carry their totals in `count`.
    */
   absorb(list: readonly Diagnostic[]): void {
-    const extra = new Map<string, number>();
     for (const d of list) {
       const { count, ...one } = d;
       this.add(one);
-      if (count !== undefined) extra.set(d.code, count);
+      // The folded code's last kept entry: its total also counts the kept ones, each added above.
+      if (count !== undefined) this.perCode.set(d.code, (this.perCode.get(d.code) ?? 0) + count - list.filter((x) => x.code === d.code).length);
     }
-    // A folded code's total counts the kept entries just added.
-    for (const [code, total] of extra) this.perCode.set(code, (this.perCode.get(code) ?? 0) + total - list.filter((d) => d.code === code).length);
   }
 
   /** All kept diagnostics; the last kept one of a folded code carries the total in `count`. */

@@ -161,14 +161,8 @@ function writeAll(fd: number, chunk: Uint8Array): void {
 
 /** gzip says nothing when cut off after a clean block; its trailer's ISIZE (output size mod 2^32) tells. */
 function gzipCutShort(src: string, dst: string): boolean {
-  const size = statSync(src).size;
-  const fd = openSync(src, 'r');
-  const trailer = Buffer.alloc(4);
-  try {
-    readSync(fd, trailer, 0, 4, Math.max(0, size - 4));
-  } finally {
-    closeSync(fd);
-  }
+  // A file shorter than a trailer reads as a zero one.
+  const trailer = Buffer.concat([readBytes(src, Math.max(0, statSync(src).size - 4), 4), Buffer.alloc(4)]);
   return trailer.readUInt32LE(0) !== statSync(dst).size % 2 ** 32;
 }
 
@@ -178,7 +172,7 @@ function gzipCutShort(src: string, dst: string): boolean {
  * before the break and returns a message naming the compressed byte offset;
  * null when clean.
  */
-export async function decompressTo(src: string, dst: string, kind: Compression = compressionOf(src)): Promise<string | null> {
+export async function decompressTo(src: string, dst: string, kind: Compression): Promise<string | null> {
   const o: Outcome = { consumed: 0, lastStart: 0, error: null, trailing: -1 };
   try {
     await (kind === 'xz' ? unxz : kind === 'zstd' ? unzstd : gunzip)(src, dst, o);

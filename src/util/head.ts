@@ -10,10 +10,20 @@ function isJunk(c: number): boolean {
  * log is. Null when clean lines are less than half the head: binary data.
  */
 export function headLines(head: Buffer, limit = 4096): string[] | null {
-  if (head.length === 0) return null;
+  const lines: string[] = [];
+  return mostlyClean(head, limit, lines) ? lines : null;
+}
+
+/** Text, as detection sees it: at least half the head is clean lines. */
+export function isTextHead(head: Buffer): boolean {
+  return mostlyClean(head, 4096, null);
+}
+
+/** Whether clean lines make at least half of `head`; pushes the whole ones to `lines` when given. */
+function mostlyClean(head: Buffer, limit: number, lines: string[] | null): boolean {
+  if (head.length === 0) return false;
   // A head filled to the read limit ends in a piece of a line: judged with the rest, not handed out.
   const cut = head.length >= limit ? head.lastIndexOf(10) + 1 : head.length;
-  const lines: string[] = [];
   let clean = 0;
   for (let s = 0; s < head.length; ) {
     let e = head.indexOf(10, s);
@@ -22,14 +32,9 @@ export function headLines(head: Buffer, limit = 4096): string[] | null {
     for (let i = s; i < e && !junk; i++) junk = isJunk(head[i]);
     if (!junk) {
       clean += e - s + 1;
-      if (e < cut) lines.push(head.toString('latin1', s, e));
+      if (lines && e < cut) lines.push(head.toString('latin1', s, e));
     }
     s = e + 1;
   }
-  return clean * 2 >= head.length ? lines : null;
-}
-
-/** Text, as detection sees it: at least half the head is clean lines. */
-export function isTextHead(head: Buffer): boolean {
-  return headLines(head) !== null;
+  return clean * 2 >= head.length;
 }

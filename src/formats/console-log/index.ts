@@ -150,7 +150,7 @@ const QUIET_SEARCH_BYTES = 16 << 20;
  * gives the CPU, slots and counts of the event lines after it) is read by
  * one thread whole. The middle itself when no such place is near.
  */
-export function splitPoint(path: string, pos: number): number {
+function splitPoint(path: string, pos: number): number {
   const start = lineStartAfter(path, pos);
   const src = new FileSource(path);
   try {

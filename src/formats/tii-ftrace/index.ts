@@ -44,10 +44,10 @@ function streamOf(bundle: Bundle, want: string | undefined) {
   return s;
 }
 
-/** TII seL4 ftrace: raw `ftrace.bin` word streams (+ `ftrace.meta`). */
 /** Names that say a file is a TII word stream (`ftrace.bin` and the like). */
 const TII_NAME = /\.bin$|ftrace/i;
 
+/** TII seL4 ftrace: raw `ftrace.bin` word streams (+ `ftrace.meta`). */
 export const tiiFtraceBin: FormatReader = {
   id: 'tii-ftrace',
   title: 'TII seL4 ftrace word stream (ftrace.bin)',
