@@ -124,35 +124,6 @@ export function runOf(v: LineView, p: number, flag: number): number {
 }
 
 /**
- * Strings for byte ranges that repeat (subsystem names, tags): the same bytes
- * give the same string without decoding them again, and the table builder's
- * interning finds it by identity.
- */
-export class SubCache {
-  private readonly slots: (string | undefined)[] = new Array<string | undefined>(1024);
-
-  get(buf: Buffer, s: number, e: number): string {
-    let h = e - s;
-    for (let i = s; i < e; i++) h = (Math.imul(h, 31) + buf[i]) | 0;
-    const k = h & 1023;
-    const hit = this.slots[k];
-    if (hit !== undefined && hit.length === e - s) {
-      let same = true;
-      for (let i = 0; i < hit.length; i++) {
-        if (hit.charCodeAt(i) !== buf[s + i]) {
-          same = false;
-          break;
-        }
-      }
-      if (same) return hit;
-    }
-    const str = buf.toString('latin1', s, e);
-    this.slots[k] = str;
-    return str;
-  }
-}
-
-/**
  * Classifies one line: returns the index of one of the family's `types`, or
  * -1, and fills the row's ts/cpu/sub/aux. It must not allocate for lines it
  * rejects: check bytes before asking for the line's text.

@@ -3,7 +3,8 @@ import { EventTableBuilder, newScratch } from '../../model/event-table.js';
 import type { ColumnSink } from '../../model/bundle.js';
 import { statInput } from '../../util/file-source.js';
 import { forEachLine } from '../../util/lines.js';
-import { Code, EVENT_BODY, eventName, FUNCTION_BODY, GRAPH_IRQ, GRAPH_SEPARATOR, GRAPH_SWITCH, LOST_EVENTS, newEventSpan, newGraphLine, parseEventLine, parseGraphInto, scanEventSpan } from './parse.js';
+import { Code, EVENT_BODY, eventNameEnd, functionEnd, GRAPH_IRQ, GRAPH_SEPARATOR, GRAPH_SWITCH, LOST_EVENTS, newEventSpan, newGraphLine, parseEventLine, parseGraphInto, scanEventSpan, TraceLine } from './parse.js';
+import { SubCache } from '../../util/sub-cache.js';
 import { T, TYPE_NAMES, tracepointType } from './types.js';
 import { TII_DUMP_START_BYTES } from '../../model/format.js';
 
@@ -58,6 +59,13 @@ interface OpenCall {
 const HEADER_TRACER = /^# tracer: (\S+)/;
 const HEADER_ENTRIES = /^# entries-in-buffer\/entries-written: (\d+)\/(\d+)\s+#P:(\d+)/;
 
+/** True when the line holds the ASCII text `want` at byte `at`. */
+function startsWith(t: TraceLine, at: number, want: string): boolean {
+  if (at + want.length > t.e) return false;
+  for (let k = 0; k < want.length; k++) if (t.buf[at + k] !== want.charCodeAt(k)) return false;
+  return true;
+}
+
 function bump(m: Map<string, number>, k: string): void {
   m.set(k, (m.get(k) ?? 0) + 1);
 }
@@ -102,6 +110,9 @@ export function buildFtrace(
   const stacks = new Map<number, OpenCall[]>();
   const g = newGraphLine();
   const span = newEventSpan();
+  // Tasks and names repeat on most lines: cached strings, whose hashes the Maps and the table builder keep.
+  const t = new TraceLine(new SubCache());
+  const taskNames = new SubCache();
   let graphLines = 0;
   let maxDepth = 0;
   let unmatchedExits = 0;
@@ -128,51 +139,52 @@ export function buildFtrace(
   };
 
   /** A trace line (`task-pid [cpu] flags ts: body`); false when the line is not one. */
-  const eventLine = (line: string, lineNo: number, off: number, end: number): boolean => {
+  const eventLine = (lineNo: number, off: number, end: number): boolean => {
+    const buf = t.buf;
     let at: number;
     let task: string;
-    // Positions from the hand scanner (nothing sliced but the task and the name); the regex for unusual lines.
-    if (scanEventSpan(line, span)) {
-      if (tsUnit === null) tsUnit = line.slice(span.tsStart, span.tsEnd).includes('.') ? 's' : 'counter';
+    // Positions from the hand scanner (nothing decoded but the task and the name); the regex for unusual lines.
+    if (scanEventSpan(t, span)) {
+      if (tsUnit === null) tsUnit = buf.subarray(span.tsStart, span.tsEnd).includes(46) ? 's' : 'counter';
       row.ts = span.ts;
       row.cpu = span.cpu;
       row.aux = span.pid;
       at = span.bodyStart;
       // `task-pid` as printed is the key, unless the pid is printed in a way the number does not give back.
       const digits = span.pidEnd - span.dash - 1;
-      task = digits <= 15 && (digits === 1 || line.charCodeAt(span.dash + 1) !== 48) ? line.slice(span.taskStart, span.pidEnd) : `${line.slice(span.taskStart, span.dash)}-${span.pid}`;
+      task = digits <= 15 && (digits === 1 || buf[span.dash + 1] !== 48) ? taskNames.get(buf, span.taskStart, span.pidEnd) : `${t.slice(span.taskStart, span.dash)}-${span.pid}`;
     } else {
+      const line = t.text();
       const ev = parseEventLine(line);
       if (!ev) return false;
       if (tsUnit === null) tsUnit = ev.tsText.includes('.') ? 's' : 'counter';
       row.ts = ev.ts;
       row.cpu = ev.cpu;
       row.aux = ev.pid;
-      at = line.length - ev.body.length;
+      at = t.s + line.length - ev.body.length;
       task = `${ev.task}-${ev.pid}`;
     }
     let type: number;
     stackOpen = false;
-    if (line.charCodeAt(at) === 60 /* < */ && (line.startsWith('<stack trace>', at) || line.startsWith('<user stack trace>', at))) {
+    let k: number;
+    if (buf[at] === 60 /* < */ && (startsWith(t, at, '<stack trace>') || startsWith(t, at, '<user stack trace>'))) {
       type = T.STACK_TRACE;
-      row.sub = line.startsWith('<user', at) ? 'user_stack' : 'kernel_stack';
+      row.sub = buf[at + 1] === 117 /* u */ ? 'user_stack' : 'kernel_stack';
       bump(eventNames, row.sub);
       stackOpen = true;
+    } else if ((k = eventNameEnd(t, at)) >= 0) {
+      const name = t.name(at, k);
+      type = tracepointType(name);
+      row.sub = name;
+      bump(eventNames, name);
+    } else if ((k = functionEnd(t, at)) >= 0) {
+      type = T.FUNCTION;
+      let plus = at;
+      while (plus < k && buf[plus] !== 43 /* + */) plus++;
+      row.sub = t.name(at, plus > at ? plus : k);
     } else {
-      const name = eventName(line, at);
-      let m: RegExpExecArray | null;
-      if (name !== null) {
-        type = tracepointType(name);
-        row.sub = name;
-        bump(eventNames, name);
-      } else if ((m = FUNCTION_BODY.exec(line.slice(at)))) {
-        type = T.FUNCTION;
-        const plus = m[1].indexOf('+');
-        row.sub = plus > 0 ? m[1].slice(0, plus) : m[1];
-      } else {
-        type = T.TRACEPOINT;
-        row.sub = '';
-      }
+      type = T.TRACEPOINT;
+      row.sub = '';
     }
     bump(tasks, task);
     add(type, lineNo, off, end);
@@ -180,10 +192,20 @@ export function buildFtrace(
   };
 
   /** A function_graph line; false when the line is not one. */
-  const graphLine = (line: string, lineNo: number, off: number, end: number): boolean => {
-    // Context switches and irq arrows both hold `=`; most graph lines do not.
-    const eq = line.indexOf('=') >= 0;
-    if (eq && line.includes('=>')) {
+  const graphLine = (lineNo: number, off: number, end: number): boolean => {
+    // Context switches and irq arrows hold `=>` or `<=`, other graph lines `|`: without them (an
+    // event line, in a function_graph trace) the line is no graph line, found without any text made.
+    const buf = t.buf;
+    let arrow = false;
+    let bar = false;
+    for (let i = t.s; i < t.e; i++) {
+      const c = buf[i];
+      if (c === 124) bar = true;
+      else if ((c === 61 && buf[i + 1] === 62) || (c === 60 && buf[i + 1] === 61)) arrow = true;
+    }
+    if (!arrow && !bar) return false;
+    const line = arrow ? t.text() : '';
+    if (arrow && line.includes('=>')) {
       const m = GRAPH_SWITCH.exec(line);
       if (m) {
         row.ts = NaN;
@@ -195,7 +217,7 @@ export function buildFtrace(
         return true;
       }
     }
-    if (eq && (line.includes('==========>') || line.includes('<=========='))) {
+    if (arrow && (line.includes('==========>') || line.includes('<=========='))) {
       const m = GRAPH_IRQ.exec(line);
       if (m) {
         row.ts = m[1] !== undefined ? Number(m[1]) : NaN;
@@ -207,7 +229,7 @@ export function buildFtrace(
         return true;
       }
     }
-    if (!parseGraphInto(line, g)) return false;
+    if (!bar || !parseGraphInto(t, g)) return false;
     graphLines++;
     if (g.ts === g.ts && tsUnit === null) tsUnit = 's';
     row.ts = g.ts;
@@ -299,15 +321,16 @@ export function buildFtrace(
       }
       return;
     }
-    const line = buf.toString('latin1', s, e);
-    if (stackOpen && c === 32 && line.startsWith(' => ')) {
+    t.set(buf, s, e);
+    if (stackOpen && c === 32 && startsWith(t, s, ' => ')) {
       b.extendLast(end);
       return;
     }
-    if (graphFirst ? graphLine(line, lineNo, off, end) || eventLine(line, lineNo, off, end) : eventLine(line, lineNo, off, end) || graphLine(line, lineNo, off, end)) {
+    if (graphFirst ? graphLine(lineNo, off, end) || eventLine(lineNo, off, end) : eventLine(lineNo, off, end) || graphLine(lineNo, off, end)) {
       if (!graphFirst && graphLines > 0 && b.lastType() >= T.FUNC_ENTRY && b.lastType() <= T.GRAPH_COMMENT) graphFirst = true;
       return;
     }
+    const line = t.text();
     if (GRAPH_SEPARATOR.test(line)) return;
     const m = LOST_EVENTS.exec(line);
     if (m) {

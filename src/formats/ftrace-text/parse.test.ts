@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { FieldValue } from '../../model/event.js';
-import { Code, EVENT_BODY, eventName, flagFields, keyValues, parseEventLine, parseGraphLine, syscallFields } from './parse.js';
+import { Code, EVENT_BODY, eventNameEnd, flagFields, functionEnd, FUNCTION_BODY, keyValues, parseEventLine, parseGraphLine, syscallFields, TraceLine } from './parse.js';
 import { rng } from '../../util/rng.js';
 
 test('event line: default columns (6.x, five flag characters)', () => {
@@ -80,22 +80,34 @@ test('raw_syscalls and the flags column', () => {
   assert.deepEqual(h, { flags: 'dNh2.', irqs_off: true, need_resched: true, context: 'hardirq', preempt_depth: 2 });
 });
 
-test('eventName takes the same name as EVENT_BODY, on shapes and on generated near-misses', () => {
+test('eventNameEnd and functionEnd take what EVENT_BODY and FUNCTION_BODY take, on shapes and on generated near-misses', () => {
   const bodies = ['sched_switch: prev_comm=a', 'sys_enter: NR 1', 'x:', '_a9: ', 'sys_close <-system_call', '9abc: no', 'a b: no', 'name:\rrest', 'name: a\nb', 'tracing_mark_write: hello', ':x', ''];
+  bodies.push('do_sys_open+0x0/0x40 <-__x64_sys_openat', 'f <-p  ', 'f <-', ' f <-p', 'f <-p q', 'f\t<-p', 'f <-p\xa0', 'f  <-p');
   const rand = rng(11);
-  const parts = ['a', 'Z', '_', '9', ':', ' ', '-', '<', '\r', '\n', '\u2028', 'é', 'sched_', 'x'.repeat(40), 'sys_enter: ', 'irq: '];
+  // Latin1 text, as the indexer reads lines: one character per byte.
+  const parts = ['a', 'Z', '_', '9', ':', ' ', '-', '<', '<-', '+', '\t', '\xa0', '\r', '\n', 'é', 'sched_', 'x'.repeat(40), 'sys_enter: ', 'irq: '];
   for (let n = 0; n < 20_000; n++) {
     let b = '';
     for (let k = 1 + Math.floor(rand() * 6); k > 0; k--) b += parts[Math.floor(rand() * parts.length)];
     bodies.push(b);
   }
   let named = 0;
+  let functions = 0;
   for (const b of bodies) {
+    // Behind a prefix, as in a line: positions are the buffer's.
+    const buf = Buffer.from(`xx${b}`, 'latin1');
+    const t = new TraceLine().set(buf, 0, buf.length);
     const want = EVENT_BODY.exec(b)?.[1] ?? null;
-    assert.equal(eventName(b), want, JSON.stringify(b));
+    const end = eventNameEnd(t, 2);
+    assert.equal(end < 0 ? null : buf.toString('latin1', 2, end), want, JSON.stringify(b));
     if (want) named++;
+    const fn = FUNCTION_BODY.exec(b)?.[1] ?? null;
+    const fend = functionEnd(t, 2);
+    assert.equal(fend < 0 ? null : buf.toString('latin1', 2, fend), fn, JSON.stringify(b));
+    if (fn) functions++;
   }
   assert.ok(named > 1000, `only ${named} bodies had a name`);
+  assert.ok(functions > 50, `only ${functions} bodies were function lines`);
 });
 
 test('event line: timestamps read from their digits equal Number() of the text, long and odd ones included', () => {

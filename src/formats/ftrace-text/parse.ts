@@ -1,4 +1,5 @@
 import type { FieldValue } from '../../model/event.js';
+import { SubCache } from '../../util/sub-cache.js';
 
 /**
  * Line shapes of the tracefs `trace` file (kernel/trace/trace_output.c and
@@ -31,7 +32,60 @@ export interface EventLine {
 
 const isDigit = (c: number) => c >= 48 && c <= 57;
 
-/** Where the parts of an event line are, for the indexer: nothing sliced but what it keeps. */
+/**
+ * One line for the parsers below, as bytes [s, e) of a buffer: the indexer
+ * hands over its read buffer (the parsers read bytes, names come from a
+ * SubCache, the text is made only when an unusual line needs a regex); a
+ * decoder hands over a string, and every slice is then taken from the string.
+ */
+export class TraceLine {
+  buf: Buffer = Buffer.alloc(0);
+  s = 0;
+  e = 0;
+  private str: string | null = null;
+  private fromString = false;
+
+  constructor(private readonly names: SubCache | null = null) {}
+
+  set(buf: Buffer, s: number, e: number): this {
+    this.buf = buf;
+    this.s = s;
+    this.e = e;
+    this.str = null;
+    this.fromString = false;
+    return this;
+  }
+
+  /** A line of text: one byte per UTF-16 unit (above 0xff as 0xff, which no grammar here uses), so positions index the string. */
+  static of(line: string): TraceLine {
+    const b = Buffer.allocUnsafe(line.length);
+    for (let i = 0; i < line.length; i++) {
+      const c = line.charCodeAt(i);
+      b[i] = c < 256 ? c : 255;
+    }
+    const t = new TraceLine().set(b, 0, b.length);
+    t.str = line;
+    t.fromString = true;
+    return t;
+  }
+
+  /** The whole line. */
+  text(): string {
+    return (this.str ??= this.buf.toString('latin1', this.s, this.e));
+  }
+
+  /** Bytes [a, b) (positions in the buffer) as text. */
+  slice(a: number, b: number): string {
+    return this.fromString ? (this.str as string).slice(a - this.s, b - this.s) : this.buf.toString('latin1', a, b);
+  }
+
+  /** slice() for a name that repeats (task, event, function): the same string for the same bytes. */
+  name(a: number, b: number): string {
+    return this.names !== null && !this.fromString ? this.names.get(this.buf, a, b) : this.slice(a, b);
+  }
+}
+
+/** Where the parts of an event line are (positions in the line's buffer), for the indexer: nothing sliced but what it keeps. */
 export interface EventSpan {
   taskStart: number;
   /** The `-` between task and pid. */
@@ -52,16 +106,16 @@ export function newEventSpan(): EventSpan {
   return { taskStart: 0, dash: 0, pidEnd: 0, pid: 0, tgid: null, cpu: 0, flagsStart: 0, flagsEnd: 0, tsStart: 0, tsEnd: 0, ts: NaN, bodyStart: 0 };
 }
 
-/** Number(line.slice(s, e)) for digits and dots, without the slice when there is at most one dot and the digits fit a double exactly. */
-function decimal(line: string, s: number, e: number): number {
+/** Number() of buf[s, e) (digits and dots), computed from the digits when there is at most one dot and they fit a double exactly. */
+function decimal(buf: Buffer, s: number, e: number): number {
   let num = 0;
   let scale = 1;
   let digits = 0;
   let dot = false;
   for (let i = s; i < e; i++) {
-    const c = line.charCodeAt(i);
+    const c = buf[i];
     if (c === 46) {
-      if (dot) return Number(line.slice(s, e));
+      if (dot) return Number(buf.toString('latin1', s, e));
       dot = true;
     } else {
       num = num * 10 + (c - 48);
@@ -71,7 +125,12 @@ function decimal(line: string, s: number, e: number): number {
   }
   if (digits === 0) return NaN;
   // One division of two exact integers rounds as parsing the text does.
-  return digits <= 15 ? num / scale : Number(line.slice(s, e));
+  return digits <= 15 ? num / scale : Number(buf.toString('latin1', s, e));
+}
+
+/** buf[i] inside the line, -1 past its end (so no compare matches the next line's bytes). */
+function byteAt(t: TraceLine, i: number): number {
+  return i < t.e ? t.buf[i] : -1;
 }
 
 /**
@@ -80,73 +139,91 @@ function decimal(line: string, s: number, e: number): number {
  * Returns false for anything unusual (a timestamp with two dots too); the
  * regex then decides.
  */
-export function scanEventSpan(line: string, out: EventSpan): boolean {
-  const n = line.length;
-  let j = line.indexOf('[');
-  while (j > 0) {
+export function scanEventSpan(t: TraceLine, out: EventSpan): boolean {
+  const buf = t.buf;
+  const s = t.s;
+  const n = t.e;
+  let j = s;
+  while (j < n && buf[j] !== 91) j++;
+  while (j > s && j < n) {
     // `[ddd] ` with `-pid` (and maybe `(tgid)`) before it.
     let k = j + 1;
     let cpu = 0;
-    for (let c = line.charCodeAt(k); k < n && isDigit(c); c = line.charCodeAt(++k)) cpu = cpu * 10 + c - 48;
-    if (k > j + 1 && line.charCodeAt(k) === 93 && line.charCodeAt(k + 1) === 32) {
+    while (k < n && isDigit(buf[k])) cpu = cpu * 10 + buf[k++] - 48;
+    if (k > j + 1 && byteAt(t, k) === 93 && byteAt(t, k + 1) === 32) {
       let b = j - 1;
-      while (b > 0 && line.charCodeAt(b) === 32) b--;
+      while (b > s && buf[b] === 32) b--;
       let tgid: number | null = null;
-      if (line.charCodeAt(b) === 41 /* ) */) {
-        const open = line.lastIndexOf('(', b);
-        if (open < 0) return false;
-        const t = line.slice(open + 1, b).trim();
-        tgid = /^\d+$/.test(t) ? Number(t) : null;
+      if (buf[b] === 41 /* ) */) {
+        let open = b;
+        while (open >= s && buf[open] !== 40) open--;
+        if (open < s) return false;
+        tgid = tgidOf(t, open + 1, b);
         b = open - 1;
-        while (b > 0 && line.charCodeAt(b) === 32) b--;
+        while (b > s && buf[b] === 32) b--;
       }
       const pidEnd = b + 1;
-      while (b > 0 && isDigit(line.charCodeAt(b))) b--;
-      if (b + 1 === pidEnd || line.charCodeAt(b) !== 45 /* - */) return false;
-      let t0 = 0;
-      while (t0 < b && line.charCodeAt(t0) === 32) t0++;
+      while (b > s && isDigit(buf[b])) b--;
+      if (b + 1 === pidEnd || buf[b] !== 45 /* - */) return false;
+      let t0 = s;
+      while (t0 < b && buf[t0] === 32) t0++;
       // Flags (no digit first), then the timestamp and ': '.
       let i = k + 2;
-      while (i < n && line.charCodeAt(i) === 32) i++;
+      while (i < n && buf[i] === 32) i++;
       let flagsStart = i;
       let flagsEnd = i;
-      if (!isDigit(line.charCodeAt(i))) {
-        const f = line.indexOf(' ', i);
-        if (f < 0 || f - i < 4 || f - i > 6) return false;
+      if (!isDigit(byteAt(t, i))) {
+        let f = i;
+        while (f < n && buf[f] !== 32) f++;
+        if (f === n || f - i < 4 || f - i > 6) return false;
         flagsStart = i;
         flagsEnd = f;
         i = f;
-        while (i < n && line.charCodeAt(i) === 32) i++;
+        while (i < n && buf[i] === 32) i++;
       }
       const ts0 = i;
       let dots = 0;
-      for (let c = line.charCodeAt(i); i < n && (isDigit(c) || c === 46); c = line.charCodeAt(++i)) if (c === 46) dots++;
-      if (i === ts0 || line.charCodeAt(i) !== 58 || line.charCodeAt(i + 1) !== 32 || dots > 1) return false;
+      for (; i < n && (isDigit(buf[i]) || buf[i] === 46); i++) if (buf[i] === 46) dots++;
+      if (i === ts0 || byteAt(t, i) !== 58 || byteAt(t, i + 1) !== 32 || dots > 1) return false;
       let pid = 0;
-      for (let p = b + 1; p < pidEnd; p++) pid = pid * 10 + line.charCodeAt(p) - 48;
+      for (let p = b + 1; p < pidEnd; p++) pid = pid * 10 + buf[p] - 48;
       out.taskStart = t0;
       out.dash = b;
       out.pidEnd = pidEnd;
-      out.pid = pidEnd - b - 1 <= 15 ? pid : Number(line.slice(b + 1, pidEnd));
+      out.pid = pidEnd - b - 1 <= 15 ? pid : Number(buf.toString('latin1', b + 1, pidEnd));
       out.tgid = tgid;
-      out.cpu = k - j - 1 <= 15 ? cpu : Number(line.slice(j + 1, k));
+      out.cpu = k - j - 1 <= 15 ? cpu : Number(buf.toString('latin1', j + 1, k));
       out.flagsStart = flagsStart;
       out.flagsEnd = flagsEnd;
       out.tsStart = ts0;
       out.tsEnd = i;
-      out.ts = decimal(line, ts0, i);
+      out.ts = decimal(buf, ts0, i);
       out.bodyStart = i + 2;
       return true;
     }
-    j = line.indexOf('[', j + 1);
+    j++;
+    while (j < n && buf[j] !== 91) j++;
   }
   return false;
+}
+
+/** Whitespace as a regex's `\s` sees it in latin1 text. */
+const isSpace = (c: number) => c === 32 || (c >= 9 && c <= 13) || c === 160;
+
+/** The tgid inside `(…)`: digits between blanks, null for `(-------)` or anything else. */
+function tgidOf(t: TraceLine, a: number, b: number): number | null {
+  const buf = t.buf;
+  while (a < b && isSpace(buf[a])) a++;
+  while (b > a && isSpace(buf[b - 1])) b--;
+  if (a === b) return null;
+  for (let i = a; i < b; i++) if (!isDigit(buf[i])) return null;
+  return Number(buf.toString('latin1', a, b));
 }
 
 const span = newEventSpan();
 
 export function parseEventLine(line: string): EventLine | null {
-  if (scanEventSpan(line, span)) {
+  if (scanEventSpan(TraceLine.of(line), span)) {
     const tsText = line.slice(span.tsStart, span.tsEnd);
     return { task: line.slice(span.taskStart, span.dash), pid: span.pid, tgid: span.tgid, cpu: span.cpu, flags: line.slice(span.flagsStart, span.flagsEnd), ts: span.ts, tsText, body: line.slice(span.bodyStart) };
   }
@@ -170,22 +247,40 @@ export const EVENT_BODY = /^([A-Za-z_][\w]*): ?(.*)$/;
 const isWordStart = (c: number) => ((c | 32) >= 97 && (c | 32) <= 122) || c === 95;
 
 /**
- * The name EVENT_BODY captures from `body` (from `start`), or null when it does not match;
- * for the indexer, which needs only the name of millions of event bodies and
- * not a match array for each.
+ * Where the name EVENT_BODY captures from the body at `start` ends (its `:`),
+ * or -1 when it does not match; for the indexer, which needs only the name of
+ * millions of event bodies and not a match array for each.
  */
-export function eventName(body: string, start = 0): string | null {
-  const n = body.length;
-  if (n <= start || !isWordStart(body.charCodeAt(start))) return null;
+export function eventNameEnd(t: TraceLine, start: number): number {
+  const buf = t.buf;
+  const n = t.e;
+  if (n <= start || !isWordStart(buf[start])) return -1;
   let i = start + 1;
-  for (let c = body.charCodeAt(i); i < n && (isWordStart(c) || isDigit(c)); c = body.charCodeAt(++i));
-  if (i >= n || body.charCodeAt(i) !== 58 /* : */) return null;
-  // `(.*)$`: no line terminator may follow.
-  if (body.indexOf('\n', i) >= 0 || body.indexOf('\r', i) >= 0 || body.indexOf('\u2028', i) >= 0 || body.indexOf('\u2029', i) >= 0) return null;
-  return body.slice(start, i);
+  while (i < n && (isWordStart(buf[i]) || isDigit(buf[i]))) i++;
+  if (i >= n || buf[i] !== 58 /* : */) return -1;
+  // `(.*)$`: no line terminator may follow (in latin1 text only CR and LF are ones).
+  for (let k = i + 1; k < n; k++) if (buf[k] === 13 || buf[k] === 10) return -1;
+  return i;
 }
+
 /** `func <-parent` (function tracer; `func+0x0/0x40` with sym-offset). */
 export const FUNCTION_BODY = /^(\S+) <-(\S+)\s*$/;
+
+/** Where FUNCTION_BODY's function (group 1) ends when the body at `start` matches it, else -1. */
+export function functionEnd(t: TraceLine, start: number): number {
+  const buf = t.buf;
+  const n = t.e;
+  let i = start;
+  while (i < n && !isSpace(buf[i])) i++;
+  const end = i;
+  if (end === start || byteAt(t, i) !== 32 || byteAt(t, i + 1) !== 60 || byteAt(t, i + 2) !== 45) return -1;
+  i += 3;
+  const parent = i;
+  while (i < n && !isSpace(buf[i])) i++;
+  if (i === parent) return -1;
+  while (i < n && isSpace(buf[i])) i++;
+  return i === n ? end : -1;
+}
 
 /**
  * One function_graph line:
@@ -230,35 +325,36 @@ const LEAF = /^([^\s(){};]+)\(\);(?:\s*\/\*\s*=\s*(\S+?)\s*\*\/)?\s*$/;
 const EXIT = /^\}(?:\s*\/\*\s*([^\s=*]*)\s*(?:=\s*(\S+?))?\s*\*\/)?\s*$/;
 const COMMENT = /^\/\*\s?(.*?)\s?\*\/\s*$/;
 
-/** ` 1) + 41.522 us   |      fn();` read by hand: the common layout (CPU and duration columns only). */
-function fastGraphPrefix(line: string, g: { cpu: number; overhead: string; duration: number }): number {
-  const n = line.length;
-  let i = 0;
-  while (i < n && line.charCodeAt(i) === 32) i++;
+/** ` 1) + 41.522 us   |      fn();` read by hand: the common layout (CPU and duration columns only). Where the code column starts, or -1. */
+function fastGraphPrefix(t: TraceLine, g: { cpu: number; overhead: string; duration: number }): number {
+  const buf = t.buf;
+  const n = t.e;
+  let i = t.s;
+  while (i < n && buf[i] === 32) i++;
   const d0 = i;
   let cpu = 0;
-  for (let c = line.charCodeAt(i); isDigit(c); c = line.charCodeAt(++i)) cpu = cpu * 10 + c - 48;
-  if (i === d0 || line.charCodeAt(i) !== 41 /* ) */) return -1;
+  while (i < n && isDigit(buf[i])) cpu = cpu * 10 + buf[i++] - 48;
+  if (i === d0 || byteAt(t, i) !== 41 /* ) */) return -1;
   i++;
-  while (i < n && line.charCodeAt(i) === 32) i++;
-  const c = line.charCodeAt(i);
+  while (i < n && buf[i] === 32) i++;
+  const c = byteAt(t, i);
   let overhead = '';
   // + ! # @ * $: the duration is above 10 µs, 100 µs, 1 ms, 10 ms, 100 ms, 1 s.
-  if ((c === 43 || c === 33 || c === 35 || c === 64 || c === 42 || c === 36) && line.charCodeAt(i + 1) === 32) {
-    overhead = line[i];
+  if ((c === 43 || c === 33 || c === 35 || c === 64 || c === 42 || c === 36) && byteAt(t, i + 1) === 32) {
+    overhead = String.fromCharCode(c);
     i += 2;
-    while (i < n && line.charCodeAt(i) === 32) i++;
+    while (i < n && buf[i] === 32) i++;
   }
   let duration = NaN;
-  if (isDigit(line.charCodeAt(i))) {
+  if (isDigit(byteAt(t, i))) {
     const s0 = i;
-    while (i < n && (isDigit(line.charCodeAt(i)) || line.charCodeAt(i) === 46)) i++;
-    duration = decimal(line, s0, i);
-    if (line.charCodeAt(i) !== 32 || line.charCodeAt(i + 1) !== 117 || line.charCodeAt(i + 2) !== 115) return -1;
+    while (i < n && (isDigit(buf[i]) || buf[i] === 46)) i++;
+    duration = decimal(buf, s0, i);
+    if (byteAt(t, i) !== 32 || byteAt(t, i + 1) !== 117 || byteAt(t, i + 2) !== 115) return -1;
     i += 3;
-    while (i < n && line.charCodeAt(i) === 32) i++;
+    while (i < n && buf[i] === 32) i++;
   }
-  if (line.charCodeAt(i) !== 124 || line.charCodeAt(i + 1) !== 32 || line.charCodeAt(i + 2) !== 32) return -1;
+  if (byteAt(t, i) !== 124 || byteAt(t, i + 1) !== 32 || byteAt(t, i + 2) !== 32) return -1;
   g.cpu = cpu;
   g.overhead = overhead;
   g.duration = duration;
@@ -271,18 +367,19 @@ export function newGraphLine(): GraphLine {
 
 export function parseGraphLine(line: string): GraphLine | null {
   const g = newGraphLine();
-  return parseGraphInto(line, g) ? g : null;
+  return parseGraphInto(TraceLine.of(line), g) ? g : null;
 }
 
 /** parseGraphLine into a reused record: the indexer parses millions of these. */
-export function parseGraphInto(line: string, g: GraphLine): boolean {
+export function parseGraphInto(t: TraceLine, g: GraphLine): boolean {
   g.ts = NaN;
   g.proc = '';
   g.name = '';
   g.retval = '';
   g.code = Code.OTHER;
-  let at = fastGraphPrefix(line, g);
+  let at = fastGraphPrefix(t, g);
   if (at < 0) {
+    const line = t.text();
     // The regex backtracks a long way on other lines (event lines, in a function_graph trace); it needs `|  `.
     if (line.indexOf('|  ') < 0) return false;
     const m = GRAPH_LINE.exec(line);
@@ -292,33 +389,42 @@ export function parseGraphInto(line: string, g: GraphLine): boolean {
     g.proc = m[3]?.trim() ?? '';
     g.overhead = m[4] ?? '';
     g.duration = m[5] !== undefined ? Number(m[5]) : NaN;
-    at = line.length - m[6].length;
+    at = t.s + line.length - m[6].length;
   }
-  graphBody(line, at, g);
+  graphBody(t, at, g);
   return true;
 }
 
-function graphBody(line: string, at: number, g: GraphLine): void {
-  const n = line.length;
+/** True when the line ends with the ASCII text `tail`. */
+function endsWith(t: TraceLine, tail: string): boolean {
+  const at = t.e - tail.length;
+  if (at < t.s) return false;
+  for (let k = 0; k < tail.length; k++) if (t.buf[at + k] !== tail.charCodeAt(k)) return false;
+  return true;
+}
+
+function graphBody(t: TraceLine, at: number, g: GraphLine): void {
+  const buf = t.buf;
+  const n = t.e;
   let i = at;
-  while (i < n && line.charCodeAt(i) === 32) i++;
+  while (i < n && buf[i] === 32) i++;
   g.depth = (i - at) >> 1;
   // The usual shapes without a regex or a copy of the line: `fn() {`, `fn();`, `}`.
-  if (n - i > 4 && line.endsWith('() {') && plainName(line, i, n - 4)) {
+  if (n - i > 4 && endsWith(t, '() {') && plainName(buf, i, n - 4)) {
     g.code = Code.ENTRY;
-    g.name = line.slice(i, n - 4);
+    g.name = t.name(i, n - 4);
     return;
   }
-  if (n - i > 3 && line.endsWith('();') && plainName(line, i, n - 3)) {
+  if (n - i > 3 && endsWith(t, '();') && plainName(buf, i, n - 3)) {
     g.code = Code.LEAF;
-    g.name = line.slice(i, n - 3);
+    g.name = t.name(i, n - 3);
     return;
   }
-  if (n - i === 1 && line.charCodeAt(i) === 125 /* } */) {
+  if (n - i === 1 && buf[i] === 125 /* } */) {
     g.code = Code.EXIT;
     return;
   }
-  const code = line.slice(i);
+  const code = t.slice(i, n);
   let c: RegExpExecArray | null;
   if ((c = ENTRY.exec(code))) {
     g.code = Code.ENTRY;
@@ -339,10 +445,10 @@ function graphBody(line: string, at: number, g: GraphLine): void {
   } else g.name = code;
 }
 
-/** A function name: no blank, bracket, brace or semicolon in code[start, end). */
-function plainName(code: string, start: number, end: number): boolean {
+/** A function name: no blank, bracket, brace or semicolon in buf[start, end). */
+function plainName(buf: Buffer, start: number, end: number): boolean {
   for (let i = start; i < end; i++) {
-    const c = code.charCodeAt(i);
+    const c = buf[i];
     if (c === 32 || c === 40 || c === 41 || c === 123 || c === 125 || c === 59 || c === 9) return false;
   }
   return true;

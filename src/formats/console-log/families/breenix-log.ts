@@ -1,6 +1,7 @@
 import type { FieldValue } from '../../../model/event.js';
 import type { RowScratch } from '../../../model/event-table.js';
-import { C_CAPS, C_MARKER, C_SPACE, C_TAG, C_TARGET, isSpace, Prefix, runOf, SubCache, type LineFamily, type LineView } from '../family.js';
+import { C_CAPS, C_MARKER, C_SPACE, C_TAG, C_TARGET, isSpace, Prefix, runOf, type LineFamily, type LineView } from '../family.js';
+import { SubCache } from '../../../util/sub-cache.js';
 
 // Breenix x86_64 kernel log: `[ INFO] kernel::memory: msg` (level right-aligned in 5).
 const KLOG = /^\[\s*(ERROR|WARN|INFO|DEBUG)\]\s+(?:([\w:]+):\s)?(.*)$/;

@@ -1,5 +1,6 @@
 import type { RowScratch } from '../../../model/event-table.js';
-import { C_NAME, C_SUBSYS, C_TAG, CLASS, HEAD_BYTES, isSpace, runOf, SubCache, type LineFamily, type LineView } from '../family.js';
+import { C_NAME, C_SUBSYS, C_TAG, CLASS, HEAD_BYTES, isSpace, runOf, type LineFamily, type LineView } from '../family.js';
+import { SubCache } from '../../../util/sub-cache.js';
 
 // `<6>[    1.234567] msg`, `[    1.234567][    T1] msg`, `[    0.000000] [    C0] msg`.
 const PRINTK = /^(?:<(\d)>)?\[\s*(\d+\.\d+)\](?:\s*\[\s*([TC])(\d+)\])?\s?(.*)$/;
