@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { generateImage } from '../src/formats/breenix-trace/image-gen.js';
-import { PARALLEL_MIN_BYTES } from '../src/formats/console-log/index.js';
+import { PARALLEL_MIN_BYTES } from '../src/util/worker.js';
 import { assertNoStack, assertUserError, cleanup, json, jsonLines, ROOT, runCliAsync, tmpdir } from './helpers.js';
 
 after(cleanup);

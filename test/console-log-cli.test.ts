@@ -7,7 +7,7 @@ import { existsSync, readFileSync, readdirSync, statSync, truncateSync, writeFil
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { CLI, ROOT, runCli, tmpdir, cleanup, json, jsonLines, assertNoStack } from './helpers.js';
-import { PARALLEL_MIN_BYTES } from '../src/formats/console-log/index.js';
+import { PARALLEL_MIN_BYTES } from '../src/util/worker.js';
 import { plainCopyPath } from '../src/index/plain-input.js';
 
 after(cleanup);

@@ -91,3 +91,36 @@ export function lineStartAfter(path: string, pos: number): number {
     src.close();
   }
 }
+
+/** How far past the middle a split point is looked for before taking the middle as it is. */
+const SPLIT_SEARCH_BYTES = 16 << 20;
+
+/**
+ * Where a second thread may start reading a text file: the start of the
+ * first line after `pos` that `here(head)` accepts (`head`: the line's first
+ * bytes; `here` sees the lines in order, so it may count), or the first line
+ * start after `pos` when none is near.
+ */
+export function splitPoint(path: string, pos: number, here: (head: Buffer) => boolean): number {
+  const start = lineStartAfter(path, pos);
+  const src = new FileSource(path);
+  try {
+    // A window at a time: a good place is usually a few lines away.
+    for (let at = start; at < Math.min(src.size, start + SPLIT_SEARCH_BYTES); ) {
+      const buf = src.read(at, 256 << 10);
+      let s = 0;
+      for (;;) {
+        const nl = buf.indexOf(10, s);
+        if (nl < 0) break;
+        if (here(buf.subarray(s, Math.min(nl, s + 96)))) return at + s;
+        s = nl + 1;
+      }
+      // No newline in the window: a very long line; step over it.
+      at += s === 0 ? buf.length : s;
+      if (buf.length === 0) break;
+    }
+    return start;
+  } finally {
+    src.close();
+  }
+}

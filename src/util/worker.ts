@@ -6,6 +6,9 @@ interface Envelope {
   error?: string;
 }
 
+/** Inputs smaller than this are indexed on one thread (a worker costs ~40 ms to start). */
+export const PARALLEL_MIN_BYTES = 32 << 20;
+
 /**
  * Starts `module` in a worker thread with `data`; `wait()` blocks this thread
  * until the worker has answered and returns its result. Synchronous on

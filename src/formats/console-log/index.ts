@@ -4,8 +4,8 @@ import { ColumnWriter } from '../../model/bundle.js';
 import { TII_DUMP_START_BYTES, type FormatReader } from '../../model/format.js';
 import { statSync } from 'node:fs';
 import { forEachLine, MAX_LINE_BYTES } from '../../util/lines.js';
-import { FileSource, lineStartAfter } from '../../util/file-source.js';
-import { startWorker } from '../../util/worker.js';
+import { FileSource, splitPoint } from '../../util/file-source.js';
+import { PARALLEL_MIN_BYTES, startWorker } from '../../util/worker.js';
 import { bytesIn } from '../../util/bytes.js';
 import { isTextHead } from '../../util/head.js';
 import { DiagnosticLog, type Diagnostic } from '../../model/diagnostics.js';
@@ -114,9 +114,6 @@ const decoder: RowDecoder = {
   },
 };
 
-/** Inputs smaller than this are indexed on one thread (a worker costs ~40 ms to start). */
-export const PARALLEL_MIN_BYTES = 32 << 20;
-
 /** What one thread found over a byte range of the log; line numbers count from 1 at the range start. */
 export interface RangeResult {
   piece: TablePiece;
@@ -141,40 +138,20 @@ const DUMP_START = TII_DUMP_START_BYTES;
 const DUMP_TAGS = ['[TRACE]', '[COUNTER]', '[PROVIDER]', '[SUMMARY]', '======'].map((t) => Buffer.from(t, 'latin1'));
 /** Non-dump lines in a row that make a safe place to split the work. */
 const QUIET_LINES = 8;
-/** How far past the middle a split point is looked for before taking the middle as it is. */
-const QUIET_SEARCH_BYTES = 16 << 20;
 
 /**
  * Where the second thread starts: the first line start after `pos` that
  * follows QUIET_LINES lines outside any dump, so a ring dump (whose header
  * gives the CPU, slots and counts of the event lines after it) is read by
- * one thread whole. The middle itself when no such place is near.
+ * one thread whole.
  */
-function splitPoint(path: string, pos: number): number {
-  const start = lineStartAfter(path, pos);
-  const src = new FileSource(path);
-  try {
-    let quiet = 0;
-    // A window at a time: a quiet place is usually a few lines away.
-    for (let at = start; at < Math.min(src.size, start + QUIET_SEARCH_BYTES); ) {
-      const buf = src.read(at, 256 << 10);
-      let s = 0;
-      for (;;) {
-        const nl = buf.indexOf(10, s);
-        if (nl < 0) break;
-        const head = buf.subarray(s, Math.min(nl, s + 24));
-        quiet = DUMP_TAGS.some((t) => head.includes(t)) ? 0 : quiet + 1;
-        s = nl + 1;
-        if (quiet >= QUIET_LINES) return at + s;
-      }
-      // No newline in the window: a very long line, not a dump; step over it.
-      at += s === 0 ? buf.length : s;
-      if (buf.length === 0) break;
-    }
-    return start;
-  } finally {
-    src.close();
-  }
+function quietSplit(path: string, pos: number): number {
+  let quiet = 0;
+  return splitPoint(path, pos, (head) => {
+    const here = quiet >= QUIET_LINES;
+    quiet = DUMP_TAGS.some((t) => head.subarray(0, 24).includes(t)) ? 0 : quiet + 1;
+    return here;
+  });
 }
 const TRACE_CPU = new Prefix('[TRACE] CPU');
 
@@ -286,7 +263,7 @@ export const consoleLog: FormatReader = tableReader({
     if (size < PARALLEL_MIN_BYTES) parts.push(scanRange(path, ctx.name, 0, size, ctx.dir, 0, ctx.progress));
     else {
       // Two cores: a worker takes the second half (from a line start) while this thread does the first.
-      const mid = splitPoint(path, Math.floor(size / 2));
+      const mid = quietSplit(path, Math.floor(size / 2));
       const pending = startWorker(new URL('./worker.js', import.meta.url), { path, name: ctx.name, start: mid, end: size, dir: ctx.dir });
       parts.push(scanRange(path, ctx.name, 0, mid, ctx.dir, 0, ctx.progress));
       parts.push(pending.wait() as RangeResult);

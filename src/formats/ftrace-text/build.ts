@@ -56,6 +56,46 @@ interface OpenCall {
   depth: number;
 }
 
+/**
+ * What reading a line depends on from the lines before it, beyond what the
+ * parts of a file read apart can add up afterwards: a part read on its own
+ * is exact when it starts in the state the part before it ended in.
+ */
+export interface FtraceState {
+  /** Graph lines seen or announced: the graph parser goes first. */
+  graphFirst: boolean;
+  /** A `# tracer:` line was seen (only the first one counts). */
+  tracerSeen: boolean;
+  /** Open function_graph entries, per CPU. */
+  stacks: [number, OpenCall[]][];
+}
+
+export const START_STATE: FtraceState = { graphFirst: false, tracerSeen: false, stacks: [] };
+
+/** What one pass over a file, or a byte range of it, found (plain data: it may come from a worker). */
+export interface FtracePart {
+  /** Lines, counted from 1 at the range's start. */
+  lines: number;
+  dumpInside: boolean;
+  tracer: string | null;
+  header: FtraceSummaryExtra['header'];
+  comments: number;
+  unparsed: number;
+  tsUnit: FtraceSummaryExtra['ts_unit'];
+  lost: number;
+  eventNames: Map<string, number>;
+  tasks: Map<string, number>;
+  graphLines: number;
+  maxDepth: number;
+  unmatchedExits: number;
+  /** Entries left behind by an exit further out, or past MAX_OPEN (not those still open at the end). */
+  unclosed: number;
+  /** Line numbers count from the range's start. */
+  longest: LongCall[];
+  start: FtraceState;
+  end: FtraceState;
+}
+
 const HEADER_TRACER = /^# tracer: (\S+)/;
 const HEADER_ENTRIES = /^# entries-in-buffer\/entries-written: (\d+)\/(\d+)\s+#P:(\d+)/;
 
@@ -64,6 +104,11 @@ function startsWith(t: TraceLine, at: number, want: string): boolean {
   if (at + want.length > t.e) return false;
   for (let k = 0; k < want.length; k++) if (t.buf[at + k] !== want.charCodeAt(k)) return false;
   return true;
+}
+
+/** Longest first; the earlier line first among equals. */
+function byDuration(x: LongCall, y: LongCall): number {
+  return y.duration_us - x.duration_us || x.line - y.line;
 }
 
 function bump(m: Map<string, number>, k: string): void {
@@ -92,7 +137,25 @@ export function buildFtrace(
   /** Where the columns go: the bundle being built, or memory (tests). */
   sink?: ColumnSink,
 ): FtraceBuild {
-  const b = new EventTableBuilder(TYPE_NAMES, sink);
+  const table = new EventTableBuilder(TYPE_NAMES, sink);
+  const part = scanFtrace(path, name, diags, table, { progress, chunkBytes });
+  const extra = ftraceExtra([part], [0], { events: table.size, untraced: table.count(T.LINE) + table.count(T.LOST_EVENTS) }, diags, name);
+  return { table, dumpInside: part.dumpInside, extra };
+}
+
+/**
+ * scanFtrace over bytes [range.start, range.end) of a file (from a line
+ * start), beginning in state `start`; line numbers count from 1 there.
+ */
+export function scanFtrace(
+  path: string,
+  name: string,
+  diags: DiagnosticLog,
+  b: EventTableBuilder,
+  opts: { progress?: (done: number, total: number) => void; chunkBytes?: number; range?: { start: number; end: number }; start?: FtraceState },
+): FtracePart {
+  const { progress, chunkBytes, range } = opts;
+  const start = opts.start ?? START_STATE;
   const row = newScratch();
   const eventNames = new Map<string, number>();
   const tasks = new Map<string, number>();
@@ -105,9 +168,10 @@ export function buildFtrace(
   /** Whether the previous event was a `<stack trace>` that ` => frame` lines extend. */
   let stackOpen = false;
   /** Prefer the graph parser once the file says or shows it is function_graph output. */
-  let graphFirst = false;
+  let graphFirst = start.graphFirst;
+  let tracerSeen = start.tracerSeen;
 
-  const stacks = new Map<number, OpenCall[]>();
+  const stacks = new Map<number, OpenCall[]>(start.stacks.map(([cpu, open]) => [cpu, open.map((c) => ({ ...c }))]));
   const g = newGraphLine();
   const span = newEventSpan();
   // Tasks and names repeat on most lines: cached strings, whose hashes the Maps and the table builder keep.
@@ -128,7 +192,7 @@ export function buildFtrace(
     if (us !== us) return;
     if (longest.length === LONGEST_CALLS && us <= longest[longest.length - 1].duration_us) return;
     longest.push({ function: fn, duration_us: us, line, cpu });
-    longest.sort((x, y) => y.duration_us - x.duration_us || x.line - y.line);
+    longest.sort(byDuration);
     if (longest.length > LONGEST_CALLS) longest.pop();
   };
 
@@ -312,8 +376,9 @@ export function buildFtrace(
       if (buf[s + 1] === 32 && (buf[s + 2] === 116 || buf[s + 2] === 101)) {
         const text = buf.toString('latin1', s, e);
         let m = HEADER_TRACER.exec(text);
-        if (m && tracer === null) {
+        if (m && !tracerSeen) {
           tracer = m[1];
+          tracerSeen = true;
           graphFirst = tracer === 'function_graph';
         } else if ((m = HEADER_ENTRIES.exec(text)) && header === null) {
           header = { entries_in_buffer: Number(m[1]), entries_written: Number(m[2]), cpus: Number(m[3]) };
@@ -351,40 +416,83 @@ export function buildFtrace(
     row.sub = '';
     row.aux = NaN;
     add(T.LINE, lineNo, off, end);
-  }, chunkBytes, undefined, { bytes: TII_DUMP_START_BYTES, found: false });
+  }, chunkBytes, range, { bytes: TII_DUMP_START_BYTES, found: false });
 
-  for (const s of stacks.values()) unclosed += s.length;
-  if (b.size === 0) {
-    diags.add({ code: 'NO_EVENTS', severity: 'error', file: name, line: 1, message: lines === 0 ? 'file is empty' : 'no trace line in this file (only comments or nothing recognisable)' });
+  // `header` and `tsUnit` are assigned inside the line callback, which TypeScript's narrowing does not see.
+  return {
+    lines,
+    // A TII dump inside: tii-console reads this input better (see BuildResult.better).
+    dumpInside,
+    tracer,
+    header: header as FtraceSummaryExtra['header'],
+    comments,
+    unparsed,
+    tsUnit: tsUnit as FtraceSummaryExtra['ts_unit'],
+    lost,
+    eventNames,
+    tasks,
+    graphLines,
+    maxDepth,
+    unmatchedExits,
+    unclosed,
+    longest,
+    start,
+    end: { graphFirst, tracerSeen, stacks: [...stacks].filter(([, open]) => open.length > 0) },
+  };
+}
+
+/**
+ * The summary fields of a file read in parts (in file order; part k's lines
+ * count from 1 after `lineBases[k]` lines), and the warnings only the whole
+ * can tell. `counts`: events in all parts, and those that are no trace line.
+ */
+export function ftraceExtra(parts: FtracePart[], lineBases: number[], counts: { events: number; untraced: number }, diags: DiagnosticLog, name: string): FtraceSummaryExtra {
+  const eventNames = new Map<string, number>();
+  const tasks = new Map<string, number>();
+  let longest: LongCall[] = [];
+  const sum = { lines: 0, comments: 0, unparsed: 0, lost: 0, graphLines: 0, maxDepth: 0, unmatchedExits: 0, unclosed: 0 };
+  parts.forEach((p, k) => {
+    for (const [n, c] of p.eventNames) eventNames.set(n, (eventNames.get(n) ?? 0) + c);
+    for (const [n, c] of p.tasks) tasks.set(n, (tasks.get(n) ?? 0) + c);
+    longest.push(...p.longest.map((c) => ({ ...c, line: c.line + lineBases[k] })));
+    sum.lines += p.lines;
+    sum.comments += p.comments;
+    sum.unparsed += p.unparsed;
+    sum.lost += p.lost;
+    sum.graphLines += p.graphLines;
+    sum.maxDepth = Math.max(sum.maxDepth, p.maxDepth);
+    sum.unmatchedExits += p.unmatchedExits;
+    sum.unclosed += p.unclosed;
+  });
+  longest = longest.sort(byDuration).slice(0, LONGEST_CALLS);
+  // Entries the last part left open were never closed.
+  for (const [, open] of parts[parts.length - 1].end.stacks) sum.unclosed += open.length;
+  // The first part that saw them has the file's own header lines (as one pass keeps the first).
+  const header = parts.find((p) => p.header !== null)?.header ?? null;
+  if (counts.events === 0) {
+    diags.add({ code: 'NO_EVENTS', severity: 'error', file: name, line: 1, message: sum.lines === 0 ? 'file is empty' : 'no trace line in this file (only comments or nothing recognisable)' });
   }
-  // `header` is assigned inside the line callback, which TypeScript's narrowing does not see.
-  const hdr = header as FtraceSummaryExtra['header'];
-  const total = hdr === null ? -1 : hdr.entries_in_buffer;
-  const traced = b.size - b.count(T.LINE) - b.count(T.LOST_EVENTS);
-  if (total >= 0 && graphLines === 0 && traced < total) {
+  const total = header === null ? -1 : header.entries_in_buffer;
+  const traced = counts.events - counts.untraced;
+  if (total >= 0 && sum.graphLines === 0 && traced < total) {
     diags.add({
       code: 'ENTRIES_MISSING',
       severity: 'warning',
       file: name,
-      line: lines,
+      line: sum.lines,
       message: `the header says ${total} entries are in the buffer but ${traced} trace lines were read (file cut short?)`,
     });
   }
   return {
-    table: b,
-    // A TII dump inside: tii-console reads this input better (see BuildResult.better).
-    dumpInside,
-    extra: {
-      tracer,
-      header,
-      lines,
-      comment_lines: comments,
-      unparsed_lines: unparsed,
-      ts_unit: tsUnit,
-      event_names: obj(eventNames),
-      tasks: obj(tasks, TOP_TASKS),
-      lost_events: lost,
-      graph: graphLines > 0 ? { max_depth: maxDepth, unmatched_exits: unmatchedExits, unclosed_entries: unclosed, longest } : null,
-    },
+    tracer: parts.find((p) => p.tracer !== null)?.tracer ?? null,
+    header,
+    lines: sum.lines,
+    comment_lines: sum.comments,
+    unparsed_lines: sum.unparsed,
+    ts_unit: parts.find((p) => p.tsUnit !== null)?.tsUnit ?? null,
+    event_names: obj(eventNames),
+    tasks: obj(tasks, TOP_TASKS),
+    lost_events: sum.lost,
+    graph: sum.graphLines > 0 ? { max_depth: sum.maxDepth, unmatched_exits: sum.unmatchedExits, unclosed_entries: sum.unclosed, longest } : null,
   };
 }

@@ -1,7 +1,6 @@
 import { tableReader } from '../../model/event-table.js';
-import { ColumnWriter } from '../../model/bundle.js';
 import type { FormatReader } from '../../model/format.js';
-import { buildFtrace } from './build.js';
+import { scanFtraceFile } from './parallel.js';
 import { decoder } from './decode.js';
 import { EVENT_LINE, GRAPH_LINE } from './parse.js';
 import { TYPE_NAMES } from './types.js';
@@ -45,8 +44,8 @@ export const ftraceText: FormatReader = tableReader({
   detect: (head) => detectFtrace(head),
   typeNames: TYPE_NAMES,
   scan(path, ctx) {
-    const { table, extra, dumpInside } = buildFtrace(path, ctx.name, ctx.diagnostics, ctx.progress, undefined, new ColumnWriter(ctx.dir, 0));
-    return { pieces: [table.finish()], extra: { ...extra }, tsUnit: extra.ts_unit, better: dumpInside ? 'tii-console' : undefined };
+    const { pieces, lineBases, extra, dumpInside } = scanFtraceFile(path, ctx);
+    return { pieces, lineBases, extra: { ...extra }, tsUnit: extra.ts_unit, better: dumpInside ? 'tii-console' : undefined };
   },
   decoder,
 });
