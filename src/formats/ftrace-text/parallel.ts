@@ -1,34 +1,16 @@
 import { ColumnWriter, MemoryColumns } from '../../model/bundle.js';
-import { DiagnosticLog, type Diagnostic } from '../../model/diagnostics.js';
+import { DiagnosticLog } from '../../model/diagnostics.js';
 import { EventTableBuilder, type TablePiece } from '../../model/event-table.js';
 import type { BuildContext } from '../../model/format.js';
-import { splitPoint, statInput } from '../../util/file-source.js';
-import { PARALLEL_MIN_BYTES, startWorker } from '../../util/worker.js';
+import { scanTwoParts, type PartResult, type PartTask } from '../../model/two-parts.js';
 import { ftraceExtra, scanFtrace, type FtracePart, type FtraceState, type FtraceSummaryExtra } from './build.js';
 import { T, TYPE_NAMES } from './types.js';
 
-/** One byte range of a file, read into segment `segment` of the bundle in `dir`, starting in `state` (guessed from the file's head when absent). */
-export interface PartTask {
-  path: string;
-  name: string;
-  dir: string;
-  segment: number;
-  start: number;
-  end: number;
-  state?: FtraceState;
-}
-
-interface PartResult {
-  part: FtracePart;
-  piece: TablePiece;
-  diagnostics: Diagnostic[];
-}
-
-export function scanPart(task: PartTask): PartResult {
-  const diags = new DiagnosticLog();
+/** Reads one part of a file (in a worker, or on this thread). */
+export function scanPart(task: PartTask<FtraceState>, diags = new DiagnosticLog(), progress?: (done: number, total: number) => void): PartResult<FtracePart> {
   const table = new EventTableBuilder(TYPE_NAMES, new ColumnWriter(task.dir, task.segment));
-  const start = task.state ?? guessState(task.path, task.start);
-  const part = scanFtrace(task.path, task.name, diags, table, { range: { start: task.start, end: task.end }, start });
+  const start = task.state ?? (task.start === 0 ? undefined : guessState(task.path, task.start));
+  const part = scanFtrace(task.path, task.name, diags, table, { progress, range: { start: task.start, end: task.end }, start });
   return { part, piece: table.finish(), diagnostics: diags.list() };
 }
 
@@ -44,50 +26,6 @@ function guessState(path: string, limit: number): FtraceState {
   const table = new EventTableBuilder(TYPE_NAMES, new MemoryColumns());
   const head = scanFtrace(path, '', new DiagnosticLog(), table, { range: { start: 0, end: Math.min(HEAD_BYTES, limit) } });
   return { ...head.end, stacks: [] };
-}
-
-function sameState(a: FtraceState, b: FtraceState): boolean {
-  return a.graphFirst === b.graphFirst && a.tracerSeen === b.tracerSeen && a.stacks.length === 0 && b.stacks.length === 0;
-}
-
-/**
- * Reads an ftrace text file on two cores when it is large: a worker reads
- * the second half (from a line that is neither a stack frame nor a comment)
- * starting in the state the file's head suggests, while this thread reads
- * the first. Where the first half ends in another state (function_graph
- * calls still open, graph lines first seen after the head), this thread
- * reads the second half again from that state: the result is always what
- * one pass gives.
- */
-export function scanFtraceFile(path: string, ctx: BuildContext): { pieces: TablePiece[]; lineBases: number[]; extra: FtraceSummaryExtra; dumpInside: boolean } {
-  const size = statInput(path).size;
-  const tasks: PartTask[] = [];
-  const mid = size < PARALLEL_MIN_BYTES ? size : splitPoint(path, Math.floor(size / 2), goodStart);
-  const first = new EventTableBuilder(TYPE_NAMES, new ColumnWriter(ctx.dir, 0));
-  let pending: { wait(): unknown } | null = null;
-  if (mid < size) {
-    tasks.push({ path, name: ctx.name, dir: ctx.dir, segment: 1, start: mid, end: size });
-    pending = startWorker(new URL('./worker.js', import.meta.url), tasks[0]);
-  }
-  const parts: FtracePart[] = [scanFtrace(path, ctx.name, ctx.diagnostics, first, { progress: ctx.progress, range: { start: 0, end: mid } })];
-  const pieces = [first.finish()];
-  const lineBases = [0];
-  if (pending) {
-    let second = pending.wait() as PartResult;
-    if (!sameState(parts[0].end, second.part.start)) second = scanPart({ ...tasks[0], state: parts[0].end });
-    ctx.diagnostics.absorb(second.diagnostics.map((d) => (d.line !== undefined ? { ...d, line: d.line + parts[0].lines } : d)));
-    lineBases.push(parts[0].lines);
-    parts.push(second.part);
-    pieces.push(second.piece);
-  }
-  let events = 0;
-  let untraced = 0;
-  for (const p of pieces) {
-    events += p.events;
-    untraced += p.counts[T.LINE] + p.counts[T.LOST_EVENTS];
-  }
-  const extra = ftraceExtra(parts, lineBases, { events, untraced }, ctx.diagnostics, ctx.name);
-  return { pieces, lineBases, extra, dumpInside: parts.some((p) => p.dumpInside) };
 }
 
 const FRAME = Buffer.from(' => ', 'latin1');
@@ -107,3 +45,30 @@ function goodStart(head: Buffer): boolean {
   return c !== undefined && c !== 32 && c !== 125 /* } */;
 }
 
+/**
+ * An ftrace text file, on two cores when it is large (see scanTwoParts): the
+ * second half starts in the state the file's head shows; where the first
+ * half ends in another (function_graph calls still open on some CPU, graph
+ * lines first seen after the head), it is read again from that state.
+ */
+export function scanFtraceFile(path: string, ctx: BuildContext): { pieces: TablePiece[]; lineBases: number[]; extra: FtraceSummaryExtra; dumpInside: boolean } {
+  const { parts, pieces, lineBases } = scanTwoParts<FtraceState, FtracePart>(path, ctx, {
+    worker: new URL('./worker.js', import.meta.url),
+    splitHere: () => goodStart,
+    scan: scanPart,
+    lines: (p) => p.lines,
+    redoFrom: (first, second) => {
+      const a = first.end;
+      const b = second.start;
+      return a.graphFirst === b.graphFirst && a.tracerSeen === b.tracerSeen && a.stacks.length === 0 && b.stacks.length === 0 ? null : a;
+    },
+  });
+  let events = 0;
+  let untraced = 0;
+  for (const p of pieces) {
+    events += p.events;
+    untraced += p.counts[T.LINE] + p.counts[T.LOST_EVENTS];
+  }
+  const extra = ftraceExtra(parts, lineBases, { events, untraced }, ctx.diagnostics, ctx.name);
+  return { pieces, lineBases, extra, dumpInside: parts.some((p) => p.dumpInside) };
+}

@@ -1,5 +1,7 @@
-// Worker entry: indexes the second byte range of an ftrace text file, into its own segment of the bundle, for the build in index.ts.
+// Worker entry: indexes the second byte range of an ftrace text file, into its own segment of the bundle, for the build in parallel.ts.
 import { serveWorker } from '../../util/worker.js';
-import { scanPart, type PartTask } from './parallel.js';
+import type { PartTask } from '../../model/two-parts.js';
+import type { FtraceState } from './build.js';
+import { scanPart } from './parallel.js';
 
-serveWorker((data) => ({ result: scanPart(data as PartTask) }));
+serveWorker((data) => ({ result: scanPart(data as PartTask<FtraceState>) }));
