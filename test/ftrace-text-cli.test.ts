@@ -7,10 +7,6 @@ import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { graphOracle, traceOracle } from '../src/formats/ftrace-text/testing.js';
-import { buildFtrace } from '../src/formats/ftrace-text/build.js';
-import { TYPE_NAMES } from '../src/formats/ftrace-text/types.js';
-import { DiagnosticLog } from '../src/model/diagnostics.js';
-import { PARALLEL_MIN_BYTES } from '../src/util/worker.js';
 import { ROOT, cleanup, cliOk, cliOkAsync, json, jsonLines, tmpdir } from './helpers.js';
 
 after(cleanup);
@@ -140,56 +136,4 @@ test('a trace cut short: good lines kept, a warning says entries are missing', {
 test('a console log with the same trace dumped inside stays a console log', { skip: !have('x86_64-ftrace-events.log.gz') }, () => {
   const s = json(ok(['summary', copy('x86_64-ftrace-events.log.gz'), '--json']));
   assert.notEqual(s.format, 'ftrace-text');
-});
-
-describe('a trace over the two-thread threshold reads as one pass does', { concurrency: true }, () => {
-  const events = ['x86_64-irq-storm-ftrace-trace.txt.gz', 'x86_64-ftrace-trace.txt.gz'];
-  const graph = ['x86_64-function-graph.txt.gz', 'arm64-function-graph.txt.gz'];
-  const body = (files: string[]) => files.map((f) => plainLines(f).join('\n') + '\n').join('');
-  /** `fill` repeated to past the threshold, after `head` (once). */
-  const big = (name: string, head: string, fill: string) => {
-    const p = join(dir, name);
-    writeFileSync(p, head + fill.repeat(Math.ceil((PARALLEL_MIN_BYTES * 1.3 - head.length) / fill.length)));
-    return p;
-  };
-  const cases: [string, () => string][] = [
-    // Events only: the second half starts in the state the head shows, and is kept.
-    ['events', () => big('events.txt', '', body(events))],
-    // function_graph: the second half starts at a call at depth 0, where no call is open.
-    ['function_graph', () => big('graph.txt', '', body(graph))],
-    // One call around everything: no depth-0 line near the middle, so the second half is read again from the open calls.
-    ['inside one long call', () => {
-      const p = big('nested.txt', ' 0)               |  outer() {\n', body(graph).replace(/^(?!#)(.*?\|  )/gm, '$1  '));
-      writeFileSync(p, ' 0) # 9999.000 us |  }\n', { flag: 'a' });
-      return p;
-    }],
-    // Graph lines only after the head: the head's guess (events first) is wrong for the second half,
-    // which shows on a graph comment holding an event line (read as the one or the other first).
-    ['graph after the head', () => {
-      const event = plainLines(events[1]).find((l) => / sched_switch: /.test(l)) ?? '';
-      const fill = `${body(graph)} 0)               |  /* ${event.trim()} */\n`;
-      return big('late-graph.txt', body(events).repeat(Math.ceil((PARALLEL_MIN_BYTES * 0.4) / body(events).length)), fill);
-    }],
-  ];
-  for (const [what, make] of cases) {
-    test(what, { skip: ![...events, ...graph].every(have) }, () => {
-      const p = make();
-      const one = buildFtrace(p, 'x', new DiagnosticLog());
-      const want = { ...one.table.summary(), events: one.table.size, ...one.extra };
-      const out = join(dir, `${what}.kscope`);
-      const s = json(ok(['summary', p, '--json', '-o', out]));
-      const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { columns: Record<string, { segments?: { length: number }[] }> };
-      assert.equal(manifest.columns['t0.type'].segments?.length, 2, 'read on two threads');
-      for (const [k, v] of Object.entries(want)) assert.deepEqual(s[k], v, `${what}: ${k}`);
-      // Events where the second thread took over: same lines, types and names as one pass.
-      const view = one.table.view();
-      const split = manifest.columns['t0.type'].segments?.[0].length ?? 0;
-      const near = jsonLines(ok(['event', p, String(split), '--context', '40', '--json', '-o', out]));
-      assert.deepEqual(
-        near.map((e) => [e.index, e.line, e.type]),
-        near.map((e) => [e.index, view.line[e.index as number], TYPE_NAMES[view.type[e.index as number]]]),
-      );
-      if (what !== 'events') assert.ok((want.graph?.longest.length ?? 0) > 0 && want.subsystems, 'graph calls were read');
-    });
-  }
 });

@@ -98,8 +98,8 @@ const SPLIT_SEARCH_BYTES = 16 << 20;
 /**
  * Where a second thread may start reading a text file: the start of the
  * first line after `pos` that `here(head)` accepts (`head`: the line's first
- * bytes; `here` sees the lines in order, so it may count), or the first line
- * start after `pos` when none is near.
+ * bytes; `here` sees the lines in order, so it may count), or -1 when none
+ * is near.
  */
 export function splitPoint(path: string, pos: number, here: (head: Buffer) => boolean): number {
   const start = lineStartAfter(path, pos);
@@ -119,8 +119,17 @@ export function splitPoint(path: string, pos: number, here: (head: Buffer) => bo
       at += s === 0 ? buf.length : s;
       if (buf.length === 0) break;
     }
-    return start;
+    return -1;
   } finally {
     src.close();
   }
+}
+
+/** splitPoint with predicates in order of preference: the place the first of them finds; -1 when none does. */
+export function preferredSplit(path: string, pos: number, ...heres: ((head: Buffer) => boolean)[]): number {
+  for (const here of heres) {
+    const at = splitPoint(path, pos, here);
+    if (at >= 0) return at;
+  }
+  return -1;
 }

@@ -4,7 +4,7 @@ import { ColumnWriter } from '../../model/bundle.js';
 import { TII_DUMP_START_BYTES, type FormatReader } from '../../model/format.js';
 import { statSync } from 'node:fs';
 import { forEachLine, MAX_LINE_BYTES } from '../../util/lines.js';
-import { FileSource, splitPoint } from '../../util/file-source.js';
+import { FileSource, lineStartAfter, splitPoint } from '../../util/file-source.js';
 import { PARALLEL_MIN_BYTES, startWorker } from '../../util/worker.js';
 import { bytesIn } from '../../util/bytes.js';
 import { isTextHead } from '../../util/head.js';
@@ -147,11 +147,13 @@ const QUIET_LINES = 8;
  */
 function quietSplit(path: string, pos: number): number {
   let quiet = 0;
-  return splitPoint(path, pos, (head) => {
+  const at = splitPoint(path, pos, (head) => {
     const here = quiet >= QUIET_LINES;
     quiet = DUMP_TAGS.some((t) => head.subarray(0, 24).includes(t)) ? 0 : quiet + 1;
     return here;
   });
+  // The middle itself when no such place is near: the ring read in two halves is still counted right.
+  return at >= 0 ? at : lineStartAfter(path, pos);
 }
 const TRACE_CPU = new Prefix('[TRACE] CPU');
 

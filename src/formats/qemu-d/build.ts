@@ -1,4 +1,4 @@
-import type { DiagnosticLog } from '../../model/diagnostics.js';
+import type { Diagnostic, DiagnosticLog } from '../../model/diagnostics.js';
 import { EventTableBuilder, newScratch } from '../../model/event-table.js';
 import type { ColumnSink } from '../../model/bundle.js';
 import { statInput } from '../../util/file-source.js';
@@ -188,6 +188,54 @@ export interface QemuBuild {
 }
 
 /**
+ * What reading a line depends on from the lines before a record start,
+ * beyond what parts of a log read apart can add up afterwards.
+ */
+export interface QemuState {
+  /** The CPU the last record named; events that name none take it. */
+  lastCpu: number;
+  /** AArch64 records (with ELR) were seen: a record stopping at ESR was cut. */
+  a64Log: boolean;
+  /** The last x86 record counter (-1: none yet): the next one is checked for a gap. */
+  lastCounter: number;
+}
+
+export const START_STATE: QemuState = { lastCpu: -1, a64Log: false, lastCounter: -1 };
+
+/** What one pass over a log, or a byte range of it from a record start, found (plain data: it may come from a worker). */
+export interface QemuPart {
+  /** Lines, counted from 1 at the range's start. */
+  lines: number;
+  dumpInside: boolean;
+  x86: boolean;
+  arm: boolean;
+  vectors: Map<string, number>;
+  kinds: Map<string, number>;
+  esr: Map<string, number>;
+  levels: Map<string, number>;
+  pcs: Map<number | string, number>;
+  execPcs: Map<number | string, number>;
+  /** This part's own first and last x86 record counters (-1: none), the first's line, and the first warning's line. */
+  firstCounter: number;
+  lastCounter: number;
+  firstCounterLine: number;
+  firstWarningLine: number;
+  interleaved: number;
+  firstInterleaved: number;
+  /** Whether the last record reached its last line, and which record that is. */
+  complete: boolean;
+  openLine: number;
+  openWhat: string;
+  /** The range ends without a newline. */
+  endsMidLine: boolean;
+  /** An event took the starting lastCpu, an ESR line read the starting a64Log (before the part set its own). */
+  usedStartCpu: boolean;
+  usedStartA64: boolean;
+  start: QemuState;
+  end: QemuState;
+}
+
+/**
  * One streaming pass over a QEMU `-d` log. Each record (an interrupt or
  * exception with its register dump, a CPU reset dump, an `in_asm` block, an
  * `exec` line) becomes one event; continuation lines extend it. The x86
@@ -206,7 +254,24 @@ export function buildQemu(
   /** Where the columns go: the bundle being built, or memory (tests). */
   sink?: ColumnSink,
 ): QemuBuild {
-  const b = new EventTableBuilder(TYPE_NAMES, sink);
+  const table = new EventTableBuilder(TYPE_NAMES, sink);
+  const part = scanQemu(path, name, diags, table, { progress, chunkBytes });
+  return { table, dumpInside: part.dumpInside, extra: qemuExtra([part], [0], table.size, diags, name) };
+}
+
+/**
+ * scanQemu over bytes [range.start, range.end) of a log (from a record
+ * start), beginning in state `start`; line numbers count from 1 there.
+ */
+export function scanQemu(
+  path: string,
+  name: string,
+  diags: DiagnosticLog,
+  b: EventTableBuilder,
+  opts: { progress?: (done: number, total: number) => void; chunkBytes?: number; range?: { start: number; end: number }; start?: QemuState },
+): QemuPart {
+  const { progress, chunkBytes, range } = opts;
+  const start = opts.start ?? START_STATE;
   const row = newScratch();
   const vectors = new Map<string, number>();
   const kinds = new Map<string, number>();
@@ -217,10 +282,23 @@ export function buildQemu(
   let x86 = false;
   let arm = false;
   let firstCounter = -1;
-  let lastCounter = -1;
+  let firstCounterLine = 0;
+  let lastCounter = start.lastCounter;
+  let firstWarningLine = Infinity;
+  const warn = (d: Diagnostic & { line: number }) => {
+    if (d.line < firstWarningLine) firstWarningLine = d.line;
+    diags.add(d);
+  };
 
   /** The CPU of the last record that named one (Arm `on CPU N`, `Trace N:`); events that do not say inherit it. */
-  let lastCpu = -1;
+  let lastCpu = start.lastCpu;
+  let cpuSet = false;
+  let usedStartCpu = false;
+  /** lastCpu for an event; notes when it is still the one the part started with. */
+  const cpuNow = () => {
+    if (!cpuSet) usedStartCpu = true;
+    return lastCpu;
+  };
   let open = Open.NONE;
   /** Whether the open record reached its last line (a log cut mid-record is reported). */
   let complete = true;
@@ -238,7 +316,9 @@ export function buildQemu(
   /** The open Arm record printed ELR, so it is an AArch64 one that ends with `...to EL`. */
   let armElr = false;
   /** Some record printed ELR: exceptions in this log are taken to AArch64. */
-  let a64Log = false;
+  let a64Log = start.a64Log;
+  let a64Set = false;
+  let usedStartA64 = false;
   let pending = Pending.NONE;
   let pLine = 0;
   let pOff = 0;
@@ -321,10 +401,10 @@ export function buildQemu(
     const p = pending;
     pending = Pending.NONE;
     if (p === Pending.CHECK) {
-      put(T.CHECK_EXCEPTION, pLine, pOff, pEnd, lastCpu, x86ExceptionKind(pVector, false), NaN);
+      put(T.CHECK_EXCEPTION, pLine, pOff, pEnd, cpuNow(), x86ExceptionKind(pVector, false), NaN);
       openRecord(Open.NONE, pLine, '', true);
     } else if (p === Pending.SERVICING) {
-      put(T.INTERRUPT, pLine, pOff, pEnd, lastCpu, pVector === X86_NMI ? 'NMI' : 'IRQ', NaN);
+      put(T.INTERRUPT, pLine, pOff, pEnd, cpuNow(), pVector === X86_NMI ? 'NMI' : 'IRQ', NaN);
       recStats = true;
       recVector = `0x${pVector.toString(16)}`;
       recKind = pVector === X86_NMI ? 'NMI' : 'IRQ';
@@ -346,7 +426,7 @@ export function buildQemu(
       b.extendLast(end);
       return;
     }
-    if (piece === 1) diags.add({ code: 'LONG_LINE', severity: 'warning', file: name, line: lineNo, message: 'line is longer than 1 MiB; indexed as one event, classified by its first MiB' });
+    if (piece === 1) warn({ code: 'LONG_LINE', severity: 'warning', file: name, line: lineNo, message: 'line is longer than 1 MiB; indexed as one event, classified by its first MiB' });
     // Now and then, not per line: the callback may redraw a terminal progress bar.
     if (progress && (lineNo & 0xffff) === 0) progress(off, fileSize);
     if (s === e) {
@@ -364,7 +444,7 @@ export function buildQemu(
       if (pending === Pending.DASHES && startsWith(buf, s, e, P_IN)) {
         pending = Pending.NONE;
         const sym = buf.toString('latin1', s + 3, e).trim();
-        put(T.TB, pLine, pOff, end, lastCpu, sym, NaN);
+        put(T.TB, pLine, pOff, end, cpuNow(), sym, NaN);
         inside = held;
         openRecord(Open.TB, pLine, 'in_asm block', false);
         return;
@@ -416,13 +496,13 @@ export function buildQemu(
           }
         } else if (startsWith(buf, s, e, P_SMM_ENTER) || startsWith(buf, s, e, P_SMM_EXIT)) {
           x86 = true;
-          add(buf[s + 5] === 101 ? T.SMM_ENTER : T.SMM_EXIT, lineNo, off, end, lastCpu, '', NaN);
+          add(buf[s + 5] === 101 ? T.SMM_ENTER : T.SMM_EXIT, lineNo, off, end, cpuNow(), '', NaN);
           openRecord(Open.DUMP, lineNo, 'SMM register dump', true);
           return;
         } else if (startsWith(buf, s, e, P_STOPPED)) {
           const m = STOPPED.exec(buf.toString('latin1', s, e));
           if (m) {
-            add(T.EXEC_STOP, lineNo, off, end, lastCpu, m[3].trim(), pcToAux(m[2]));
+            add(T.EXEC_STOP, lineNo, off, end, cpuNow(), m[3].trim(), pcToAux(m[2]));
             openRecord(Open.NONE, lineNo, '', true);
             return;
           }
@@ -434,10 +514,13 @@ export function buildQemu(
           const m = ARM_TAKING.exec(buf.toString('latin1', s, e));
           if (m) {
             arm = true;
-            if (m[3] !== undefined) lastCpu = Number(m[3]);
+            if (m[3] !== undefined) {
+              lastCpu = Number(m[3]);
+              cpuSet = true;
+            }
             const num = Number(m[1]);
             const kind = m[2];
-            add(ARM_INTERRUPTS.has(num) ? T.INTERRUPT : T.EXCEPTION, lineNo, off, end, lastCpu, kind, NaN);
+            add(ARM_INTERRUPTS.has(num) ? T.INTERRUPT : T.EXCEPTION, lineNo, off, end, cpuNow(), kind, NaN);
             recStats = true;
             recVector = kind;
             recKind = kind;
@@ -452,17 +535,18 @@ export function buildQemu(
           const m = TRACE.exec(buf.toString('latin1', s, e));
           if (m) {
             lastCpu = Number(m[1]);
+            cpuSet = true;
             const parts = m[3].split('/');
             const hex = parts.length >= 2 ? parts[1] : parts[0];
             const aux = pcToAux(hex);
-            add(T.EXEC, lineNo, off, end, lastCpu, m[4].trim(), aux);
+            add(T.EXEC, lineNo, off, end, cpuNow(), m[4].trim(), aux);
             if (aux === aux) bump(execPcs, pcKey(aux, hex));
             openRecord(Open.NONE, lineNo, '', true);
             return;
           }
         } else if (startsWith(buf, s, e, P_TRIPLE)) {
           x86 = true;
-          add(T.TRIPLE_FAULT, lineNo, off, end, lastCpu, '', NaN);
+          add(T.TRIPLE_FAULT, lineNo, off, end, cpuNow(), '', NaN);
           openRecord(Open.NONE, lineNo, '', true);
           return;
         }
@@ -473,7 +557,7 @@ export function buildQemu(
           const m = ARM_RETURN.exec(buf.toString('latin1', s, e));
           if (m) {
             arm = true;
-            add(T.EXCEPTION_RETURN, lineNo, off, end, lastCpu, `EL${m[2]}->EL${m[4]}`, pcToAux(m[5]));
+            add(T.EXCEPTION_RETURN, lineNo, off, end, cpuNow(), `EL${m[2]}->EL${m[4]}`, pcToAux(m[5]));
             openRecord(Open.NONE, lineNo, '', true);
             return;
           }
@@ -483,7 +567,7 @@ export function buildQemu(
       case 73 /* I */: {
         if (startsWith(buf, s, e, P_IN)) {
           // `IN:` without the dashes QEMU prints before it (a log starting mid-block).
-          add(T.TB, lineNo, off, end, lastCpu, buf.toString('latin1', s + 3, e).trim(), NaN);
+          add(T.TB, lineNo, off, end, cpuNow(), buf.toString('latin1', s + 3, e).trim(), NaN);
           openRecord(Open.TB, lineNo, 'in_asm block', false);
           return;
         }
@@ -491,7 +575,7 @@ export function buildQemu(
           const m = ARM_ILLEGAL_RETURN.exec(buf.toString('latin1', s, e));
           if (m) {
             arm = true;
-            add(T.EXCEPTION_RETURN, lineNo, off, end, lastCpu, 'illegal', NaN);
+            add(T.EXCEPTION_RETURN, lineNo, off, end, cpuNow(), 'illegal', NaN);
             openRecord(Open.NONE, lineNo, '', true);
             return;
           }
@@ -500,7 +584,7 @@ export function buildQemu(
       }
       case 76 /* L */: {
         if (startsWith(buf, s, e, P_LINKING)) {
-          add(T.TB_LINK, lineNo, off, end, lastCpu, '', NaN);
+          add(T.TB_LINK, lineNo, off, end, cpuNow(), '', NaN);
           openRecord(Open.NONE, lineNo, '', true);
           return;
         }
@@ -550,7 +634,7 @@ export function buildQemu(
       }
       return;
     }
-    if (hasControl(buf, s, e) > 4) diags.add({ code: 'BINARY_JUNK', severity: 'warning', file: name, line: lineNo, message: 'binary data in a QEMU log; kept as a LINE event' });
+    if (hasControl(buf, s, e) > 4) warn({ code: 'BINARY_JUNK', severity: 'warning', file: name, line: lineNo, message: 'binary data in a QEMU log; kept as a LINE event' });
     if ((open !== Open.NONE || pending !== Pending.NONE) && held < MAX_HELD && piece === 0 && !isQemuShaped(buf, s, e)) {
       // Console output inside a record (a shared stream): the record goes on after it.
       heldLine[held] = lineNo;
@@ -561,14 +645,14 @@ export function buildQemu(
     }
     add(T.LINE, lineNo, off, end, -1, '', NaN);
     openRecord(Open.NONE, lineNo, '', true);
-  }, chunkBytes, undefined, { bytes: TII_DUMP_START_BYTES, found: false });
+  }, chunkBytes, range, { bytes: TII_DUMP_START_BYTES, found: false });
 
   /** An x86 delivery record, merged with the announcing line when `via` says there was one. */
   function x86Record(m: RegExpExecArray, lineNo: number, end: number, via: Pending, off = 0): void {
     x86 = true;
     const counter = Number(m[1]);
     if (lastCounter >= 0 && counter > lastCounter + 1) {
-      diags.add({
+      warn({
         code: 'RECORD_GAP',
         severity: 'warning',
         file: name,
@@ -576,7 +660,10 @@ export function buildQemu(
         message: `QEMU's interrupt counter jumps from ${lastCounter} to ${counter}: ${counter - lastCounter - 1} record(s) missing here`,
       });
     }
-    if (firstCounter < 0) firstCounter = counter;
+    if (firstCounter < 0) {
+      firstCounter = counter;
+      firstCounterLine = lineNo;
+    }
     lastCounter = counter;
     const v = parseInt(m[2], 16);
     const software = m[4] === '1';
@@ -592,7 +679,7 @@ export function buildQemu(
     const aux = pcToAux(m[8]);
     const start = via === Pending.NONE ? off : pOff;
     const line = via === Pending.NONE ? lineNo : pLine;
-    add(type, line, start, end, lastCpu, kind, aux);
+    add(type, line, start, end, cpuNow(), kind, aux);
     recStats = true;
     recVector = `0x${v.toString(16)}`;
     recKind = kind;
@@ -631,6 +718,7 @@ export function buildQemu(
     while (se > close + 1 && buf[se - 1] === 32) se--;
     const sym = se > close + 2 ? buf.toString('latin1', close + 2, se) : '';
     lastCpu = cpu;
+    cpuSet = true;
     add(T.EXEC, lineNo, off, end, cpu, sym, aux);
     if (Number.isSafeInteger(aux)) bump(execPcs, aux);
     else bump(execPcs, normHex(buf.toString('latin1', slash1 < 0 ? open + 1 : slash1 + 1, slash2 < 0 ? close : slash2)));
@@ -643,6 +731,7 @@ export function buildQemu(
     if (text.startsWith('...with ELR')) {
       armElr = true;
       a64Log = true;
+      a64Set = true;
       complete = false;
       if ((m = ARM_ELR.exec(text))) {
         recPc = pcToAux(m[1]);
@@ -654,6 +743,7 @@ export function buildQemu(
     } else if (text.startsWith('...with ESR')) {
       // Both the AArch64 and the AArch32 paths print ESR; only AArch64 goes on with ELR and
       // `...to EL`. Once the log has shown AArch64 records, a record stopping here was cut.
+      if (!a64Set) usedStartA64 = true;
       complete = !a64Log;
       // QEMU prints the syndrome for IRQs too, but it is stale there: ESR is written only for synchronous exceptions.
       if (b.lastType() === T.EXCEPTION && (m = ARM_ESR.exec(text))) {
@@ -669,6 +759,56 @@ export function buildQemu(
   flushPending();
   release();
   commit();
+  return {
+    lines,
+    // A TII dump inside: tii-console reads this input better (see BuildResult.better).
+    dumpInside,
+    x86,
+    arm,
+    vectors,
+    kinds,
+    esr,
+    levels,
+    pcs,
+    execPcs,
+    firstCounter,
+    lastCounter: firstCounter >= 0 ? lastCounter : -1,
+    firstCounterLine,
+    firstWarningLine,
+    interleaved,
+    firstInterleaved,
+    complete,
+    openLine,
+    openWhat,
+    endsMidLine: bytes > 0 && lastEnd === (range?.start ?? 0) + bytes,
+    usedStartCpu,
+    usedStartA64,
+    start,
+    end: { lastCpu, a64Log, lastCounter },
+  };
+}
+
+/**
+ * The summary fields of a log read in parts (in file order; part k's lines
+ * count from 1 after `lineBases[k]` lines), and the warnings only the whole
+ * can tell; `events` in all parts.
+ */
+export function qemuExtra(parts: QemuPart[], lineBases: number[], events: number, diags: DiagnosticLog, name: string): QemuSummaryExtra {
+  const sum = <K>(pick: (p: QemuPart) => Map<K, number>) => {
+    const m = new Map<K, number>();
+    for (const p of parts) for (const [k, v] of pick(p)) m.set(k, (m.get(k) ?? 0) + v);
+    return m;
+  };
+  const last = parts[parts.length - 1];
+  const lastBase = lineBases[parts.length - 1];
+  let lines = 0;
+  let interleaved = 0;
+  let firstInterleaved = 0;
+  parts.forEach((p, k) => {
+    lines += p.lines;
+    if (p.interleaved > 0 && interleaved === 0) firstInterleaved = p.firstInterleaved + lineBases[k];
+    interleaved += p.interleaved;
+  });
   if (interleaved > 0) {
     diags.add({
       code: 'INTERLEAVED_LINES',
@@ -678,30 +818,26 @@ export function buildQemu(
       message: `${interleaved} line(s) that are not QEMU's (console output in the same stream?) sit inside QEMU records, first at line ${firstInterleaved}; the records are read across them and each line is kept as a LINE event`,
     });
   }
-  if (!complete && b.size > 0) {
-    diags.add({ code: 'TRUNCATED_RECORD', severity: 'warning', file: name, line: openLine, message: `the log ends inside this ${openWhat}; the event keeps the lines that are there` });
+  if (!last.complete && events > 0) {
+    diags.add({ code: 'TRUNCATED_RECORD', severity: 'warning', file: name, line: last.openLine + lastBase, message: `the log ends inside this ${last.openWhat}; the event keeps the lines that are there` });
   }
-  if (bytes > 0 && lastEnd === bytes) {
+  if (last.endsMidLine) {
     diags.add({ code: 'TRUNCATED_LINE', severity: 'warning', file: name, line: lines, message: 'the file ends mid-line (no newline after the last line)' });
   }
-  if (b.size === 0) {
+  if (events === 0) {
     diags.add({ code: 'NO_EVENTS', severity: 'error', file: name, line: 1, message: lines === 0 ? 'file is empty' : 'no QEMU -d record in this file' });
   }
+  const counted = parts.filter((p) => p.firstCounter >= 0);
   return {
-    table: b,
-    // A TII dump inside: tii-console reads this input better (see BuildResult.better).
-    dumpInside,
-    extra: {
-      arch: x86 ? 'x86' : arm ? 'arm' : null,
-      lines,
-      vectors: obj(vectors),
-      kinds: obj(kinds),
-      esr_classes: obj(esr),
-      privilege_levels: obj(levels),
-      top_pcs: topPcs(pcs),
-      top_exec_pcs: topPcs(execPcs),
-      record_counter: firstCounter >= 0 ? { first: firstCounter, last: lastCounter } : null,
-      interleaved_lines: interleaved,
-    },
+    arch: parts.some((p) => p.x86) ? 'x86' : parts.some((p) => p.arm) ? 'arm' : null,
+    lines,
+    vectors: obj(sum((p) => p.vectors)),
+    kinds: obj(sum((p) => p.kinds)),
+    esr_classes: obj(sum((p) => p.esr)),
+    privilege_levels: obj(sum((p) => p.levels)),
+    top_pcs: topPcs(sum((p) => p.pcs)),
+    top_exec_pcs: topPcs(sum((p) => p.execPcs)),
+    record_counter: counted.length > 0 ? { first: counted[0].firstCounter, last: counted[counted.length - 1].lastCounter } : null,
+    interleaved_lines: interleaved,
   };
 }

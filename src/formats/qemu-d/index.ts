@@ -1,7 +1,7 @@
 import { tableReader } from '../../model/event-table.js';
-import { ColumnWriter } from '../../model/bundle.js';
 import type { FormatReader } from '../../model/format.js';
-import { buildQemu, TYPE_NAMES } from './build.js';
+import { TYPE_NAMES } from './build.js';
+import { scanQemuFile } from './parallel.js';
 import { decoder } from './decode.js';
 import { headLines } from '../../util/head.js';
 
@@ -59,8 +59,8 @@ export const qemuD: FormatReader = tableReader({
   detect: (head) => detectQemu(head),
   typeNames: TYPE_NAMES,
   scan(path, ctx) {
-    const { table, extra, dumpInside } = buildQemu(path, ctx.name, ctx.diagnostics, ctx.progress, undefined, new ColumnWriter(ctx.dir, 0));
-    return { pieces: [table.finish()], extra: { ...extra }, tsUnit: null, better: dumpInside ? 'tii-console' : undefined };
+    const { pieces, lineBases, extra, dumpInside } = scanQemuFile(path, ctx);
+    return { pieces, lineBases, extra: { ...extra }, tsUnit: null, better: dumpInside ? 'tii-console' : undefined };
   },
   decoder,
 });

@@ -1,0 +1,63 @@
+// Reading a trace in two parts (a worker for the second) gives what one pass gives, event for
+// event, whether the worker's part is kept or read again from the first part's state. Files are
+// real fixture lines repeated past a lowered threshold; the cases put the middle where each
+// path is taken.
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { DiagnosticLog } from '../../model/diagnostics.js';
+import { partRows, tableRows } from '../../model/testing.js';
+import { buildFtrace } from './build.js';
+import { scanFtraceFile } from './parallel.js';
+import { fixture, hasFixture, removeScratch, scratchDir, textLines, writeScratch } from './testing.js';
+
+after(removeScratch);
+
+const SIZE = 6 << 20;
+const EVENTS = ['x86_64-irq-storm-ftrace-trace.txt', 'x86_64-ftrace-trace.txt'];
+const GRAPHS = ['x86_64-function-graph.txt', 'arm64-function-graph.txt'];
+const body = (files: string[]) => files.map((f) => textLines(fixture(f)).join('\n') + '\n').join('');
+/** `head` once, then `fill` repeated to about SIZE bytes (and `tail`). */
+const file = (name: string, head: string, fill: string, tail = '') => writeScratch(name, head + fill.repeat(Math.ceil((SIZE - head.length) / fill.length)) + tail);
+
+const cases: { what: string; redone: boolean; make: () => string }[] = [
+  { what: 'events only: the second part starts in the state the head shows and is kept', redone: false, make: () => file('events.txt', '', body(EVENTS)) },
+  { what: 'function_graph: the second part starts at a call at depth 0, where none is open', redone: false, make: () => file('graph.txt', '', body(GRAPHS)) },
+  {
+    what: 'one call around everything: no depth-0 line after the middle, read again from the open calls',
+    redone: true,
+    make: () => file('nested.txt', ' 0)               |  outer() {\n', body(GRAPHS).replace(/^(?!#)(.*?\|  )/gm, '$1  '), ' 0) # 9999.000 us |  }\n'),
+  },
+  {
+    // A graph comment holding an event line reads as the one or the other depending on which parser goes first.
+    what: 'graph lines first after the head: the head guessed wrong, read again',
+    redone: true,
+    make: () => {
+      const event = textLines(fixture(EVENTS[1])).find((l) => / sched_switch: /.test(l)) ?? '';
+      const head = body(EVENTS);
+      assert.ok(head.length < SIZE / 3, 'the events end before the middle');
+      return file('late-graph.txt', head, `${body(GRAPHS)} 0)               |  /* ${event.trim()} */\n`);
+    },
+  },
+];
+
+describe('two parts read as one pass', () => {
+  for (const c of cases) {
+    test(c.what, { skip: ![...EVENTS, ...GRAPHS].every(hasFixture) }, () => {
+      const path = c.make();
+      const dir = join(scratchDir(), `${c.what.slice(0, 12).replace(/\W/g, '_')}.parts`);
+      mkdirSync(dir, { recursive: true });
+      const ctx = { name: 'trace', diagnostics: new DiagnosticLog(), dir };
+      const got = scanFtraceFile(path, ctx, SIZE >> 1);
+      const oneDiags = new DiagnosticLog();
+      const one = buildFtrace(path, 'trace', oneDiags);
+      assert.equal(got.pieces.length, 2, 'read in two parts');
+      assert.equal(got.redone, c.redone, 'second part kept or read again');
+      assert.deepEqual(got.extra, one.extra);
+      assert.deepEqual(partRows(dir, got.pieces, got.lineBases), tableRows(one.table));
+      assert.deepEqual(ctx.diagnostics.list(), oneDiags.list());
+      if (c.what.startsWith('function_graph')) assert.ok((one.extra.graph?.longest.length ?? 0) > 0);
+    });
+  }
+});

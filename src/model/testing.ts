@@ -1,0 +1,48 @@
+// Test support for readers that build a table in parts: the parts' columns read back from their
+// segment files, in the shape one pass's in-memory view has, so the two can be compared.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Dtype } from './bundle.js';
+import type { EventTableBuilder, TablePiece } from './event-table.js';
+
+const CTOR = { u32: Uint32Array, i16: Int16Array, u16: Uint16Array, f64: Float64Array, u8: Uint8Array, i8: Int8Array, f32: Float32Array } as const;
+
+export interface PlainRows {
+  line: number[];
+  type: number[];
+  cpu: number[];
+  sub: string[];
+  aux: number[];
+  ts: number[];
+}
+
+function column(dir: string, piece: TablePiece, name: string): number[] {
+  const c = piece.columns[`t0.${name}`];
+  if (!c) throw new Error(`piece has no column ${name}`);
+  const seg = c.segment;
+  if (seg.file === null) return new Array<number>(seg.length).fill(seg.fill ?? NaN);
+  const bytes = readFileSync(join(dir, seg.file));
+  const T = CTOR[(seg.dtype ?? c.dtype) as Dtype];
+  return [...new T(bytes.buffer, bytes.byteOffset, bytes.byteLength / T.BYTES_PER_ELEMENT)].map(Number);
+}
+
+/** Rows of every part in order (lines counted in the whole input; subsystems as names). */
+export function partRows(dir: string, pieces: TablePiece[], lineBases: number[]): PlainRows {
+  const out: PlainRows = { line: [], type: [], cpu: [], sub: [], aux: [], ts: [] };
+  pieces.forEach((p, k) => {
+    out.line.push(...column(dir, p, 'line').map((l) => l + lineBases[k]));
+    out.type.push(...column(dir, p, 'type'));
+    out.cpu.push(...column(dir, p, 'cpu'));
+    out.sub.push(...column(dir, p, 'sub').map((id) => p.subNames[id]));
+    out.aux.push(...column(dir, p, 'aux'));
+    out.ts.push(...column(dir, p, 'ts'));
+  });
+  return out;
+}
+
+/** The same rows from a one-pass builder kept in memory. */
+export function tableRows(t: EventTableBuilder): PlainRows {
+  const v = t.view();
+  const names = t.subNames;
+  return { line: [...v.line], type: [...v.type], cpu: [...v.cpu], sub: [...v.sub].map((id) => names[id]), aux: [...v.aux], ts: [...v.ts] };
+}
