@@ -114,8 +114,8 @@ async function main(): Promise<void> {
   rows.push(['CLI event N over `node -e 0`', `+${(ev - node0).toFixed(0)} ms (node -e 0: ${node0.toFixed(0)} ms)`, '≤ +100 ms']);
   rows.push(['CLI filter over `node -e 0`', `+${(fl - node0).toFixed(0)} ms`, '≤ +100 ms']);
 
-  // ftrace text also at half the console log's size, where its two threads show.
-  for (const [name, kind, format, mb] of [['qemu-int', 'qemu', 'qemu-d', MB >> 3], ['ftrace', 'ftrace', 'ftrace-text', MB >> 3], ['ftrace', 'ftrace', 'ftrace-text', MB >> 1]] as const) {
+  // QEMU -d and ftrace text also at half the console log's size, where their two threads show.
+  for (const [name, kind, format, mb] of [['qemu-int', 'qemu', 'qemu-d', MB >> 3], ['qemu-int', 'qemu', 'qemu-d', MB >> 1], ['ftrace', 'ftrace', 'ftrace-text', MB >> 3], ['ftrace', 'ftrace', 'ftrace-text', MB >> 1]] as const) {
     const p = await build(name, kind, Math.max(16, mb));
     const r = indexBench(p, format);
     rows.push([`${format} index (CLI)`, `${(r.size / 1e6).toFixed(0)} MB in ${(r.ms / 1000).toFixed(2)} s = ${r.mbps.toFixed(0)} MB/s`, '—']);
