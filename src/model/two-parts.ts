@@ -2,7 +2,7 @@ import { DiagnosticLog, type Diagnostic } from './diagnostics.js';
 import type { TablePiece } from './event-table.js';
 import type { BuildContext } from './format.js';
 import { statInput } from '../util/file-source.js';
-import { startWorker } from '../util/worker.js';
+import { Handoff, startWorker } from '../util/worker.js';
 
 /** One byte range of a text file, read into segment `segment` of the bundle in `dir`; `state` as the reader defines it (absent: its guess). */
 export interface PartTask<S> {
@@ -22,14 +22,19 @@ export interface PartResult<P> {
   diagnostics: Diagnostic[];
 }
 
-export interface TwoParts<S, P> {
-  /** The worker module: it serves `scan` on a PartTask. */
+/** How a reader reads a file in parts: what the worker and this thread share. */
+export interface PartReader<S, P> {
+  /** Where a second part may start: a line start after `pos` (see splitPoint); -1 when none is near. */
+  split(path: string, pos: number): number;
+  /** Reads one part; `claim` (the first part's) says how far it may read (see Handoff). */
+  scan(task: PartTask<S>, diags: DiagnosticLog, progress?: (done: number, total: number) => void, claim?: (end: number) => number): PartResult<P>;
+}
+
+export interface TwoParts<S, P> extends PartReader<S, P> {
+  /** The worker module: it serves readSecondPart with this reader. */
   worker: URL;
   /** Smaller inputs are read in one part: below this a worker's start and the shared memory bus cost more than it saves. */
   minBytes: number;
-  /** Where the second part starts: a line start after `pos` (see splitPoint); -1 to read the file in one part. */
-  split(path: string, pos: number): number;
-  scan(task: PartTask<S>, diags: DiagnosticLog, progress?: (done: number, total: number) => void): PartResult<P>;
   lines(part: P): number;
   /**
    * The state the first part ended in, when the second part, read from the
@@ -49,26 +54,57 @@ export interface TwoPartsRead<P> {
   redone: boolean;
 }
 
+/** What the worker gets: the second part's task (its start still to pick) and the handoff cells. */
+interface SecondTask<S> {
+  task: PartTask<S>;
+  cells: BigInt64Array;
+}
+
 /**
- * Reads a text file on two cores when it is large: a worker reads the
- * second half from the line `split` picks while this thread reads the
- * first (its warnings straight into the build's). The reader decides from
- * both parts whether the second needs reading again from the state the first
- * ended in, so the result is always what one pass gives.
+ * Reads a text file on two cores when it is large. This thread reads from
+ * the start, claiming a read at a time; the worker, once started, stops the
+ * claims and starts at the place `split` finds halfway through what is left,
+ * so the two finish together however long the worker took to start. The
+ * reader decides from both parts whether the second needs reading again from
+ * the state the first ended in, so the result is always what one pass gives.
  */
 export function scanTwoParts<S, P>(path: string, ctx: BuildContext, r: TwoParts<S, P>): TwoPartsRead<P> {
   const size = statInput(path).size;
-  const at = size < r.minBytes ? -1 : r.split(path, Math.floor(size / 2));
-  const mid = at < 0 ? size : at;
-  const second: PartTask<S> = { path, name: ctx.name, dir: ctx.dir, segment: 1, start: mid, end: size };
-  const pending = mid < size ? startWorker(r.worker, second) : null;
-  const first = r.scan({ ...second, segment: 0, start: 0, end: mid }, ctx.diagnostics, ctx.progress);
-  if (!pending) return { parts: [first.part], pieces: [first.piece], lineBases: [0], redone: false };
-  let next = pending.wait() as PartResult<P>;
+  const task: PartTask<S> = { path, name: ctx.name, dir: ctx.dir, segment: 0, start: 0, end: size };
+  const single = (p: PartResult<P>): TwoPartsRead<P> => ({ parts: [p.part], pieces: [p.piece], lineBases: [0], redone: false });
+  if (size < r.minBytes) return single(r.scan(task, ctx.diagnostics, ctx.progress));
+  const handoff = new Handoff();
+  const second: PartTask<S> = { ...task, segment: 1 };
+  const pending = startWorker(r.worker, { task: second, cells: handoff.cells } satisfies SecondTask<S>);
+  const first = r.scan(task, ctx.diagnostics, ctx.progress, (end) => handoff.claim(end));
+  let next = pending.wait() as PartResult<P> | null;
+  // The worker started after this thread had read it all.
+  if (next === null) return single(first);
   const state = r.redoFrom(first.part, next.part);
-  if (state !== null) next = r.scan({ ...second, state }, new DiagnosticLog());
+  if (state !== null) next = r.scan({ ...second, start: handoff.picked(), state }, new DiagnosticLog());
   const base = r.lines(first.part);
   for (const d of r.seam?.(first.part, next.part, base) ?? []) ctx.diagnostics.add(d);
   ctx.diagnostics.absorb(next.diagnostics.map((d) => (d.line !== undefined ? { ...d, line: d.line + base } : d)));
   return { parts: [first.part, next.part], pieces: [first.piece, next.piece], lineBases: [0, base], redone: state !== null };
+}
+
+/**
+ * The worker's side of scanTwoParts: picks where its part starts (halfway
+ * through what the first thread has not claimed) and reads it; null when
+ * nothing is left to take.
+ */
+export function readSecondPart<S, P>(r: PartReader<S, P>, data: unknown): PartResult<P> | null {
+  const { task, cells } = data as SecondTask<S>;
+  const handoff = new Handoff(cells);
+  const end = task.end;
+  let at = end;
+  try {
+    // The first thread reads on to what it had claimed (one read's worth) and waits there for the pick.
+    const from = handoff.stop();
+    const s = from >= end ? -1 : r.split(task.path, Math.floor((from + end) / 2));
+    if (s >= from && s < end) at = s;
+  } finally {
+    handoff.pick(at);
+  }
+  return at < end ? r.scan({ ...task, start: at }, new DiagnosticLog()) : null;
 }

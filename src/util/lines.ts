@@ -15,6 +15,8 @@ export const MAX_LINE_BYTES = 1 << 20;
  * (one memmem per chunk, not per line: how a reader notices another format
  * inside). `find.found` is set before the lines of the chunk holding it are
  * handed over, so a caller can skip looking for it in every line before.
+ * With `claim`, each read up to byte `end` first asks claim(end) how far it
+ * may go, and reading stops there (a line start: see Handoff).
  */
 export function forEachLine(
   path: string,
@@ -22,6 +24,7 @@ export function forEachLine(
   chunkBytes = 4 << 20,
   range: { start: number; end: number } = { start: 0, end: Infinity },
   find?: { bytes: Uint8Array; found: boolean },
+  claim?: (end: number) => number,
 ): { lines: number; bytes: number; longLines: number; found: boolean } {
   const src = new FileSource(path);
   try {
@@ -38,7 +41,10 @@ export function forEachLine(
     let found = false;
     let tail: Buffer | null = null;
     while (pos < stop) {
-      const got = readSync(src.fd, buf, carry, Math.min(chunk, stop - pos), pos);
+      const want = Math.min(chunk, stop - pos);
+      const allowed = claim ? claim(pos + want) - pos : want;
+      if (allowed <= 0) break;
+      const got = readSync(src.fd, buf, carry, allowed, pos);
       if (got === 0) break;
       pos += got;
       const end = carry + got;

@@ -46,3 +46,53 @@ export function serveWorker(task: (data: unknown) => { result: unknown; transfer
   Atomics.store(flag, 0, 1);
   Atomics.notify(flag, 0);
 }
+
+/**
+ * Where a first thread's part of a file ends and a second's begins, agreed
+ * while both run, so neither waits for the other's start-up: the first
+ * claims the bytes it is about to read, a read at a time; the second, once
+ * running, stops the claims and picks its start at or after what was
+ * claimed. Two shared 64-bit cells: the claimed end (as -(end + 1) once
+ * stopped) and the second part's start + 1 (0 until picked).
+ */
+export class Handoff {
+  readonly cells: BigInt64Array;
+
+  constructor(cells?: BigInt64Array) {
+    this.cells = cells ?? new BigInt64Array(new SharedArrayBuffer(16));
+  }
+
+  /** First thread, before reading up to `end`: how far it may read (its part's end, once the second has picked it). */
+  claim(end: number): number {
+    const want = BigInt(end);
+    for (;;) {
+      const c = Atomics.load(this.cells, 0);
+      if (c < 0n) {
+        if (want <= -c - 1n) return end;
+        Atomics.wait(this.cells, 1, 0n);
+        return Math.min(end, Number(Atomics.load(this.cells, 1)) - 1);
+      }
+      if (c >= want || Atomics.compareExchange(this.cells, 0, c, want) === c) return end;
+    }
+  }
+
+  /** Second thread: stops the claims; returns how far the first may read before a start is picked. */
+  stop(): number {
+    for (;;) {
+      const c = Atomics.load(this.cells, 0);
+      if (c < 0n) return Number(-c - 1n);
+      if (Atomics.compareExchange(this.cells, 0, c, -c - 1n) === c) return Number(c);
+    }
+  }
+
+  /** Second thread: its part starts at `at` (a line start at or after what stop() returned; the file size to take nothing). */
+  pick(at: number): void {
+    Atomics.store(this.cells, 1, BigInt(at) + 1n);
+    Atomics.notify(this.cells, 1);
+  }
+
+  /** Where the second part starts, -1 while not picked. */
+  picked(): number {
+    return Number(Atomics.load(this.cells, 1)) - 1;
+  }
+}

@@ -5,10 +5,11 @@ import { TII_DUMP_START_BYTES, type FormatReader } from '../../model/format.js';
 import { statSync } from 'node:fs';
 import { forEachLine, MAX_LINE_BYTES } from '../../util/lines.js';
 import { FileSource, lineStartAfter, splitPoint } from '../../util/file-source.js';
-import { PARALLEL_MIN_BYTES, startWorker } from '../../util/worker.js';
+import { PARALLEL_MIN_BYTES } from '../../util/worker.js';
+import { scanTwoParts, type PartReader } from '../../model/two-parts.js';
 import { bytesIn } from '../../util/bytes.js';
 import { isTextHead } from '../../util/head.js';
-import { DiagnosticLog, type Diagnostic } from '../../model/diagnostics.js';
+import type { DiagnosticLog } from '../../model/diagnostics.js';
 import { HEAD_BYTES, LineView, Prefix, type LineFamily, type LineMatcher } from './family.js';
 import { breenixLog } from './families/breenix-log.js';
 import { breenixTrace } from './families/breenix-trace.js';
@@ -126,7 +127,6 @@ export interface RangeResult {
   dumpInside: boolean;
   longLines: number;
   lastLine: number;
-  diagnostics: Diagnostic[];
   /** Each family's matcher state (`LineMatcher.state`), in FAMILIES order. */
   states: unknown[];
 }
@@ -167,17 +167,17 @@ function lastByte(path: string): number {
 }
 
 /**
- * Classifies every line of bytes [start, end) into this thread's segment of
- * the bundle in `dir`: the whole indexing work, run per thread.
+ * Classifies every line of bytes [start, end) (with `claim`, to where it
+ * says: see Handoff) into this thread's segment of the bundle in `dir`: the
+ * whole indexing work, run per thread.
  */
-export function scanRange(path: string, name: string, start: number, end: number, dir: string, segment: number, progress?: (done: number, total: number) => void): RangeResult {
+function scanRange(path: string, name: string, start: number, end: number, dir: string, segment: number, diags: DiagnosticLog, progress?: (done: number, total: number) => void, claim?: (end: number) => number): RangeResult {
   const b = new EventTableBuilder(TYPE_NAMES, new ColumnWriter(dir, segment), 't0.', { offsets: [start, end], lineEvents: true });
   const row = newScratch();
   const matchers = FAMILIES.map((f) => f.create());
   const classify = classifier(matchers);
   const traceMatcher = matchers[0];
   const view = new LineView();
-  const diags = new DiagnosticLog();
   let blank = 0;
   let junk = 0;
   let binary = 0;
@@ -240,9 +240,19 @@ export function scanRange(path: string, name: string, start: number, end: number
     256 << 10,
     { start, end },
     dumpMark,
+    claim,
   );
-  return { piece: b.finish(), lines, blank, junk, binary, dumps, dumpInside: found, longLines, lastLine, diagnostics: diags.list(), states: matchers.map((m) => m.state?.()) };
+  return { piece: b.finish(), lines, blank, junk, binary, dumps, dumpInside: found, longLines, lastLine, states: matchers.map((m) => m.state?.()) };
 }
+
+/** Where a second thread starts and how a part is read: shared with the worker. */
+export const CONSOLE_PARTS: PartReader<never, RangeResult> = {
+  split: quietSplit,
+  scan: (task, diags, progress, claim) => {
+    const r = scanRange(task.path, task.name, task.start, task.end, task.dir, task.segment, diags, progress, claim);
+    return { part: r, piece: r.piece, diagnostics: diags.list() };
+  },
+};
 
 /**
  * Serial console logs: a line index in one streaming pass, every non-blank
@@ -261,33 +271,26 @@ export const consoleLog: FormatReader = tableReader({
   typeNames: TYPE_NAMES,
   scan(path, ctx) {
     const size = statSync(path).size;
-    const parts: RangeResult[] = [];
-    if (size < PARALLEL_MIN_BYTES) parts.push(scanRange(path, ctx.name, 0, size, ctx.dir, 0, ctx.progress));
-    else {
-      // Two cores: a worker takes the second half (from a line start) while this thread does the first.
-      const mid = quietSplit(path, Math.floor(size / 2));
-      const pending = startWorker(new URL('./worker.js', import.meta.url), { path, name: ctx.name, start: mid, end: size, dir: ctx.dir });
-      parts.push(scanRange(path, ctx.name, 0, mid, ctx.dir, 0, ctx.progress));
-      parts.push(pending.wait() as RangeResult);
-    }
-    let lineBase = 0;
-    const lineBases: number[] = [];
+    const { parts, pieces, lineBases } = scanTwoParts(path, ctx, {
+      ...CONSOLE_PARTS,
+      worker: new URL('./worker.js', import.meta.url),
+      minBytes: PARALLEL_MIN_BYTES,
+      lines: (r) => r.lines,
+      // Nothing a part reads depends on the lines before it; what a family learned is carried below.
+      redoFrom: () => null,
+    });
     const stats = { lines: 0, blank: 0, junk: 0, binary: 0, dumps: 0, longLines: 0, lastLine: 0, events: 0 };
-    for (const r of parts) {
-      lineBases.push(lineBase);
-      ctx.diagnostics.absorb(r.diagnostics.map((d) => (d.line !== undefined ? { ...d, line: d.line + lineBase } : d)));
+    parts.forEach((r, k) => {
       stats.blank += r.blank;
       stats.junk += r.junk;
       stats.binary += r.binary;
       stats.dumps += r.dumps;
       stats.longLines += r.longLines;
       stats.events += r.piece.events;
-      if (r.lastLine) stats.lastLine = r.lastLine + lineBase;
-      lineBase += r.lines;
-    }
-    stats.lines = lineBase;
+      if (r.lastLine) stats.lastLine = r.lastLine + lineBases[k];
+      stats.lines = lineBases[k] + r.lines;
+    });
     const extras: Record<string, unknown> = {};
-    const pieces = parts.map((r) => r.piece);
     FAMILIES.forEach((f, k) => {
       let states = parts.map((r) => r.states[k]);
       if (f.carry && parts.length > 1) {

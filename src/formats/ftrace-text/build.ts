@@ -48,6 +48,9 @@ export interface FtraceBuild {
   extra: FtraceSummaryExtra;
 }
 
+/** Read size: small enough that a read stays in the core's cache while its lines are read, and claims hand over finely (see Handoff). */
+const READ_BYTES = 256 << 10;
+
 /** Open function_graph entries kept per CPU; beyond this the oldest count as never closed. */
 const MAX_OPEN = 4096;
 
@@ -145,16 +148,17 @@ export function buildFtrace(
 
 /**
  * scanFtrace over bytes [range.start, range.end) of a file (from a line
- * start), beginning in state `start`; line numbers count from 1 there.
+ * start; with `claim`, to where it says: see Handoff), beginning in state
+ * `start`; line numbers count from 1 there.
  */
 export function scanFtrace(
   path: string,
   name: string,
   diags: DiagnosticLog,
   b: EventTableBuilder,
-  opts: { progress?: (done: number, total: number) => void; chunkBytes?: number; range?: { start: number; end: number }; start?: FtraceState },
+  opts: { progress?: (done: number, total: number) => void; chunkBytes?: number; range?: { start: number; end: number }; start?: FtraceState; claim?: (end: number) => number },
 ): FtracePart {
-  const { progress, chunkBytes, range } = opts;
+  const { progress, chunkBytes, range, claim } = opts;
   const start = opts.start ?? START_STATE;
   const row = newScratch();
   const eventNames = new Map<string, number>();
@@ -416,7 +420,7 @@ export function scanFtrace(
     row.sub = '';
     row.aux = NaN;
     add(T.LINE, lineNo, off, end);
-  }, chunkBytes, range, { bytes: TII_DUMP_START_BYTES, found: false });
+  }, chunkBytes ?? READ_BYTES, range, { bytes: TII_DUMP_START_BYTES, found: false }, claim);
 
   // `header` and `tsUnit` are assigned inside the line callback, which TypeScript's narrowing does not see.
   return {

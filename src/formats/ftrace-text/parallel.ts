@@ -2,18 +2,25 @@ import { ColumnWriter, MemoryColumns } from '../../model/bundle.js';
 import { DiagnosticLog } from '../../model/diagnostics.js';
 import { EventTableBuilder } from '../../model/event-table.js';
 import type { BuildContext } from '../../model/format.js';
-import { scanTwoParts, type PartResult, type PartTask, type TwoPartsRead } from '../../model/two-parts.js';
+import { scanTwoParts, type PartReader, type PartResult, type PartTask, type TwoPartsRead } from '../../model/two-parts.js';
 import { preferredSplit } from '../../util/file-source.js';
 import { ftraceExtra, scanFtrace, type FtracePart, type FtraceState, type FtraceSummaryExtra } from './build.js';
 import { T, TYPE_NAMES } from './types.js';
 
 /** Reads one part of a file (in a worker, or on this thread). */
-export function scanPart(task: PartTask<FtraceState>, diags = new DiagnosticLog(), progress?: (done: number, total: number) => void): PartResult<FtracePart> {
+function scanPart(task: PartTask<FtraceState>, diags: DiagnosticLog, progress?: (done: number, total: number) => void, claim?: (end: number) => number): PartResult<FtracePart> {
   const table = new EventTableBuilder(TYPE_NAMES, new ColumnWriter(task.dir, task.segment));
   const start = task.state ?? (task.start === 0 ? undefined : guessState(task.path, task.start));
-  const part = scanFtrace(task.path, task.name, diags, table, { progress, range: { start: task.start, end: task.end }, start });
+  const part = scanFtrace(task.path, task.name, diags, table, { progress, range: { start: task.start, end: task.end }, start, claim });
   return { part, piece: table.finish(), diagnostics: diags.list() };
 }
+
+/** Where a second part starts and how a part is read: shared with the worker. */
+export const FTRACE_PARTS: PartReader<FtraceState, FtracePart> = {
+  // A graph line at depth 0, else any line of its own (the second half is then likely read again).
+  split: (p, pos) => preferredSplit(p, pos, goodStart, ownLine),
+  scan: scanPart,
+};
 
 /** Inputs this large are read in two parts (measured: a 135 MB trace gains nothing yet, 270 MB ≈ 1.3×, 540 MB 1.6×). */
 export const TWO_PARTS_MIN_BYTES = 128 << 20;
@@ -62,11 +69,9 @@ function goodStart(head: Buffer): boolean {
  */
 export function scanFtraceFile(path: string, ctx: BuildContext, minBytes = TWO_PARTS_MIN_BYTES): Omit<TwoPartsRead<unknown>, 'parts'> & { extra: FtraceSummaryExtra; dumpInside: boolean } {
   const { parts, pieces, lineBases, redone } = scanTwoParts<FtraceState, FtracePart>(path, ctx, {
+    ...FTRACE_PARTS,
     worker: new URL('./worker.js', import.meta.url),
     minBytes,
-    // A graph line at depth 0, else any line of its own (the second half is then likely read again).
-    split: (p, pos) => preferredSplit(p, pos, goodStart, ownLine),
-    scan: scanPart,
     lines: (p) => p.lines,
     redoFrom: (first, second) => {
       const a = first.end;

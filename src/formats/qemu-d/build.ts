@@ -42,6 +42,9 @@ export type QemuType = (typeof TYPE_NAMES)[number];
 
 export const T = Object.fromEntries(TYPE_NAMES.map((n, i) => [n, i])) as Record<QemuType, number>;
 
+/** Read size: small enough that a read stays in the core's cache while its lines are read, and claims hand over finely (see Handoff). */
+const READ_BYTES = 256 << 10;
+
 /** How many entries the summary's top-pc lists keep. */
 export const TOP_PCS = 10;
 
@@ -261,16 +264,17 @@ export function buildQemu(
 
 /**
  * scanQemu over bytes [range.start, range.end) of a log (from a record
- * start), beginning in state `start`; line numbers count from 1 there.
+ * start; with `claim`, to where it says: see Handoff), beginning in state
+ * `start`; line numbers count from 1 there.
  */
 export function scanQemu(
   path: string,
   name: string,
   diags: DiagnosticLog,
   b: EventTableBuilder,
-  opts: { progress?: (done: number, total: number) => void; chunkBytes?: number; range?: { start: number; end: number }; start?: QemuState },
+  opts: { progress?: (done: number, total: number) => void; chunkBytes?: number; range?: { start: number; end: number }; start?: QemuState; claim?: (end: number) => number },
 ): QemuPart {
-  const { progress, chunkBytes, range } = opts;
+  const { progress, chunkBytes, range, claim } = opts;
   const start = opts.start ?? START_STATE;
   const row = newScratch();
   const vectors = new Map<string, number>();
@@ -645,7 +649,7 @@ export function scanQemu(
     }
     add(T.LINE, lineNo, off, end, -1, '', NaN);
     openRecord(Open.NONE, lineNo, '', true);
-  }, chunkBytes, range, { bytes: TII_DUMP_START_BYTES, found: false });
+  }, chunkBytes ?? READ_BYTES, range, { bytes: TII_DUMP_START_BYTES, found: false }, claim);
 
   /** An x86 delivery record, merged with the announcing line when `via` says there was one. */
   function x86Record(m: RegExpExecArray, lineNo: number, end: number, via: Pending, off = 0): void {

@@ -2,21 +2,21 @@ import { ColumnWriter, MemoryColumns } from '../../model/bundle.js';
 import { DiagnosticLog, type Diagnostic } from '../../model/diagnostics.js';
 import { EventTableBuilder } from '../../model/event-table.js';
 import type { BuildContext } from '../../model/format.js';
-import { scanTwoParts, type PartResult, type PartTask, type TwoPartsRead } from '../../model/two-parts.js';
+import { scanTwoParts, type PartReader, type PartResult, type PartTask, type TwoPartsRead } from '../../model/two-parts.js';
 import { preferredSplit } from '../../util/file-source.js';
 import { qemuExtra, scanQemu, TYPE_NAMES, type QemuPart, type QemuState, type QemuSummaryExtra } from './build.js';
 import { ARM_TAKING, CHECK_EXCEPTION, CPU_RESET, SERVICING, TRACE } from './lines.js';
 
 /** Reads one part of a log (in a worker, or on this thread). */
-export function scanPart(task: PartTask<QemuState>, diags = new DiagnosticLog(), progress?: (done: number, total: number) => void): PartResult<QemuPart> {
+function scanPart(task: PartTask<QemuState>, diags: DiagnosticLog, progress?: (done: number, total: number) => void, claim?: (end: number) => number): PartResult<QemuPart> {
   const table = new EventTableBuilder(TYPE_NAMES, new ColumnWriter(task.dir, task.segment));
   const start = task.state ?? (task.start === 0 ? undefined : guessState(task.path, task.start));
-  const part = scanQemu(task.path, task.name, diags, table, { progress, range: { start: task.start, end: task.end }, start });
+  const part = scanQemu(task.path, task.name, diags, table, { progress, range: { start: task.start, end: task.end }, start, claim });
   return { part, piece: table.finish(), diagnostics: diags.list() };
 }
 
-/** Logs this large are read in two parts (measured: a 136 MB log is 15 % slower so, 270 MB a little faster, 540 MB 1.3×). */
-export const TWO_PARTS_MIN_BYTES = 256 << 20;
+/** Logs this large are read in two parts (measured: a 136 MB log gains nothing yet, 540 MB ≈ 1.3×). */
+export const TWO_PARTS_MIN_BYTES = 128 << 20;
 
 /** Bytes at the log's start read to guess the state the second half starts in. */
 const HEAD_BYTES = 256 << 10;
@@ -47,6 +47,13 @@ function namesCpu(head: Buffer): boolean {
   return head[0] === 84 && (TRACE.test(text) || ARM_TAKING.exec(text)?.[3] !== undefined);
 }
 
+/** Where a second part starts and how a part is read: shared with the worker. */
+export const QEMU_PARTS: PartReader<QemuState, QemuPart> = {
+  // Better a record that names its CPU; no record start near the middle: one part.
+  split: (p, pos) => preferredSplit(p, pos, namesCpu, recordStart),
+  scan: scanPart,
+};
+
 /**
  * A QEMU -d log, on two cores when it is large (see scanTwoParts): the
  * second half starts at a record start, in the state the head suggests; it
@@ -57,11 +64,9 @@ function namesCpu(head: Buffer): boolean {
 export function scanQemuFile(path: string, ctx: BuildContext, minBytes = TWO_PARTS_MIN_BYTES): Omit<TwoPartsRead<unknown>, 'parts'> & { extra: QemuSummaryExtra; dumpInside: boolean } {
   const gapAtSeam = (a: QemuState, second: QemuPart) => second.start.lastCounter < 0 && a.lastCounter >= 0 && second.firstCounter > a.lastCounter + 1;
   const { parts, pieces, lineBases, redone } = scanTwoParts<QemuState, QemuPart>(path, ctx, {
+    ...QEMU_PARTS,
     worker: new URL('./worker.js', import.meta.url),
     minBytes,
-    // Better a record that names its CPU; no record start near the middle: one part.
-    split: (p, pos) => preferredSplit(p, pos, namesCpu, recordStart),
-    scan: scanPart,
     lines: (p) => p.lines,
     redoFrom: (first, second) => {
       const a = first.end;

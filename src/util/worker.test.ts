@@ -1,0 +1,46 @@
+// The handoff between the thread that reads a file's first part and the worker that takes the
+// rest: claims granted before the worker stops them stand, and none reaches past its pick.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Worker } from 'node:worker_threads';
+import { Handoff } from './worker.js';
+
+test('claims stand until stopped; after that the first part ends at the pick', () => {
+  const h = new Handoff();
+  assert.equal(h.claim(100), 100);
+  assert.equal(h.claim(300), 300);
+  assert.equal(h.picked(), -1);
+  assert.equal(h.stop(), 300, 'what was claimed');
+  assert.equal(h.stop(), 300, 'stopping twice changes nothing');
+  assert.equal(h.claim(250), 250, 'inside the claimed bytes: no wait');
+  h.pick(450);
+  assert.equal(h.claim(400), 400);
+  assert.equal(h.claim(600), 450, 'never past the pick');
+  assert.equal(h.picked(), 450);
+});
+
+test('a worker stopping the claims while this thread claims: the reads meet exactly at the pick', async () => {
+  const h = new Handoff();
+  const url = new URL('./worker.js', import.meta.url).href;
+  // The worker waits until some claims were made, stops them and picks 1000 bytes past them.
+  const code = `const { workerData } = require('node:worker_threads');
+    import(${JSON.stringify(url)}).then(({ Handoff }) => {
+      const h = new Handoff(workerData);
+      while (Atomics.load(workerData, 0) < 5000n) {}
+      h.pick(h.stop() + 1000);
+    });`;
+  const w = new Worker(code, { eval: true, workerData: h.cells });
+  let end = 0;
+  for (;;) {
+    const got = h.claim(end + 10);
+    assert.ok(got >= end && got <= end + 10);
+    if (got < end + 10) {
+      end = got;
+      break;
+    }
+    end = got;
+  }
+  await new Promise((resolve) => w.once('exit', resolve));
+  assert.equal(end, h.picked(), 'the first part ends where the second starts');
+  assert.ok(end >= 6000);
+});
