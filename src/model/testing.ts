@@ -1,9 +1,12 @@
 // Test support for readers that build a table in parts: the parts' columns read back from their
-// segment files, in the shape one pass's in-memory view has, so the two can be compared.
-import { readFileSync } from 'node:fs';
+// segment files, in the shape one pass's in-memory view has, and compared with one pass.
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Dtype } from './bundle.js';
+import { DiagnosticLog } from './diagnostics.js';
 import type { EventTableBuilder, TablePiece } from './event-table.js';
+import type { BuildContext } from './format.js';
 
 const CTOR = { u32: Uint32Array, i16: Int16Array, u16: Uint16Array, f64: Float64Array, u8: Uint8Array, i8: Int8Array, f32: Float32Array } as const;
 
@@ -45,4 +48,40 @@ export function tableRows(t: EventTableBuilder): PlainRows {
   const v = t.view();
   const names = t.subNames;
   return { line: [...v.line], type: [...v.type], cpu: [...v.cpu], sub: [...v.sub].map((id) => names[id]), aux: [...v.aux], ts: [...v.ts] };
+}
+
+/**
+ * A progress callback that holds the first thread for a moment at its first
+ * report (after 65,536 lines), so the worker starts while most of the file
+ * is still unread whatever the machine's load.
+ */
+export function holdFirst(): () => void {
+  let held = false;
+  return () => {
+    if (!held) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000);
+    held = true;
+  };
+}
+
+/**
+ * Reads a file in two parts into `dir` (`read`, given the build context) and
+ * in one pass (`one`, given its own warnings log), and asserts the parts give
+ * what the one pass gives: summary fields, every event's row, the warnings.
+ */
+export function assertTwoPartsAsOne(
+  dir: string,
+  redone: boolean,
+  read: (ctx: BuildContext) => { pieces: TablePiece[]; lineBases: number[]; redone: boolean; extra: unknown },
+  one: (diags: DiagnosticLog) => { table: EventTableBuilder; extra: unknown },
+): void {
+  mkdirSync(dir, { recursive: true });
+  const ctx = { name: 'input', diagnostics: new DiagnosticLog(), dir, progress: holdFirst() };
+  const got = read(ctx);
+  const oneDiags = new DiagnosticLog();
+  const want = one(oneDiags);
+  assert.equal(got.pieces.length, 2, 'read in two parts');
+  assert.equal(got.redone, redone, 'second part kept or read again');
+  assert.deepEqual(got.extra, want.extra);
+  assert.deepEqual(partRows(dir, got.pieces, got.lineBases), tableRows(want.table));
+  assert.deepEqual(ctx.diagnostics.list(), oneDiags.list());
 }

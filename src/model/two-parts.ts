@@ -22,20 +22,31 @@ export interface PartResult<P> {
   diagnostics: Diagnostic[];
 }
 
+/** How a reader's line scanner is told what to read: a byte range from a line start, the state to begin in, and (the first part's) how far it may go (see Handoff). */
+export interface ScanOptions<S> {
+  progress?: (done: number, total: number) => void;
+  /** Read size; tests shrink it so lines and records straddle reads. */
+  chunkBytes?: number;
+  range?: { start: number; end: number };
+  start?: S;
+  claim?: (end: number) => number;
+}
+
 /** How a reader reads a file in parts: what the worker and this thread share. */
 export interface PartReader<S, P> {
+  /** The worker module: it serves readSecondPart with this reader. */
+  worker: URL;
   /** Where a second part may start: a line start after `pos` (see splitPoint); -1 when none is near. */
   split(path: string, pos: number): number;
   /** Reads one part; `claim` (the first part's) says how far it may read (see Handoff). */
   scan(task: PartTask<S>, diags: DiagnosticLog, progress?: (done: number, total: number) => void, claim?: (end: number) => number): PartResult<P>;
+  /** Lines a part read. */
+  lines(part: P): number;
 }
 
 export interface TwoParts<S, P> extends PartReader<S, P> {
-  /** The worker module: it serves readSecondPart with this reader. */
-  worker: URL;
   /** Smaller inputs are read in one part: below this a worker's start and the shared memory bus cost more than it saves. */
   minBytes: number;
-  lines(part: P): number;
   /**
    * The state the first part ended in, when the second part, read from the
    * state it started in, is not what one pass gives after the first (it is

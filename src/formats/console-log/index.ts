@@ -247,6 +247,8 @@ function scanRange(path: string, name: string, start: number, end: number, dir: 
 
 /** Where a second thread starts and how a part is read: shared with the worker. */
 export const CONSOLE_PARTS: PartReader<never, RangeResult> = {
+  worker: new URL('./worker.js', import.meta.url),
+  lines: (r) => r.lines,
   split: quietSplit,
   scan: (task, diags, progress, claim) => {
     const r = scanRange(task.path, task.name, task.start, task.end, task.dir, task.segment, diags, progress, claim);
@@ -273,9 +275,7 @@ export const consoleLog: FormatReader = tableReader({
     const size = statSync(path).size;
     const { parts, pieces, lineBases } = scanTwoParts(path, ctx, {
       ...CONSOLE_PARTS,
-      worker: new URL('./worker.js', import.meta.url),
       minBytes: PARALLEL_MIN_BYTES,
-      lines: (r) => r.lines,
       // Nothing a part reads depends on the lines before it; what a family learned is carried below.
       redoFrom: () => null,
     });

@@ -1,6 +1,7 @@
 import type { DiagnosticLog } from '../../model/diagnostics.js';
 import { EventTableBuilder, newScratch } from '../../model/event-table.js';
 import type { ColumnSink } from '../../model/bundle.js';
+import type { ScanOptions } from '../../model/two-parts.js';
 import { statInput } from '../../util/file-source.js';
 import { forEachLine } from '../../util/lines.js';
 import { Code, EVENT_BODY, eventNameEnd, functionEnd, GRAPH_IRQ, GRAPH_SEPARATOR, GRAPH_SWITCH, LOST_EVENTS, newEventSpan, newGraphLine, parseEventLine, parseGraphInto, scanEventSpan, TraceLine } from './parse.js';
@@ -156,7 +157,7 @@ export function scanFtrace(
   name: string,
   diags: DiagnosticLog,
   b: EventTableBuilder,
-  opts: { progress?: (done: number, total: number) => void; chunkBytes?: number; range?: { start: number; end: number }; start?: FtraceState; claim?: (end: number) => number },
+  opts: ScanOptions<FtraceState>,
 ): FtracePart {
   const { progress, chunkBytes, range, claim } = opts;
   const start = opts.start ?? START_STATE;

@@ -3,29 +3,14 @@
 // real fixture lines repeated past a lowered threshold; the cases put the middle where each
 // path is taken.
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { DiagnosticLog } from '../../model/diagnostics.js';
-import { partRows, tableRows } from '../../model/testing.js';
+import { assertTwoPartsAsOne } from '../../model/testing.js';
 import { buildFtrace } from './build.js';
 import { scanFtraceFile } from './parallel.js';
 import { fixture, hasFixture, removeScratch, scratchDir, textLines, writeScratch } from './testing.js';
 
 after(removeScratch);
-
-/**
- * A progress callback that holds the first thread for a moment at its first
- * report (after 65,536 lines), so the worker starts while most of the file
- * is still unread whatever the machine's load.
- */
-function holdFirst(): () => void {
-  let held = false;
-  return () => {
-    if (!held) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000);
-    held = true;
-  };
-}
 
 const SIZE = 6 << 20;
 const EVENTS = ['x86_64-irq-storm-ftrace-trace.txt', 'x86_64-ftrace-trace.txt'];
@@ -60,17 +45,7 @@ describe('two parts read as one pass', () => {
     test(c.what, { skip: ![...EVENTS, ...GRAPHS].every(hasFixture) }, () => {
       const path = c.make();
       const dir = join(scratchDir(), `${c.what.slice(0, 12).replace(/\W/g, '_')}.parts`);
-      mkdirSync(dir, { recursive: true });
-      const ctx = { name: 'trace', diagnostics: new DiagnosticLog(), dir, progress: holdFirst() };
-      const got = scanFtraceFile(path, ctx, SIZE >> 1);
-      const oneDiags = new DiagnosticLog();
-      const one = buildFtrace(path, 'trace', oneDiags);
-      assert.equal(got.pieces.length, 2, 'read in two parts');
-      assert.equal(got.redone, c.redone, 'second part kept or read again');
-      assert.deepEqual(got.extra, one.extra);
-      assert.deepEqual(partRows(dir, got.pieces, got.lineBases), tableRows(one.table));
-      assert.deepEqual(ctx.diagnostics.list(), oneDiags.list());
-      if (c.what.startsWith('function_graph')) assert.ok((one.extra.graph?.longest.length ?? 0) > 0);
+      assertTwoPartsAsOne(dir, c.redone, (ctx) => scanFtraceFile(path, ctx, SIZE >> 1), (diags) => buildFtrace(path, 'input', diags));
     });
   }
 });

@@ -17,6 +17,8 @@ function scanPart(task: PartTask<FtraceState>, diags: DiagnosticLog, progress?: 
 
 /** Where a second part starts and how a part is read: shared with the worker. */
 export const FTRACE_PARTS: PartReader<FtraceState, FtracePart> = {
+  worker: new URL('./worker.js', import.meta.url),
+  lines: (p) => p.lines,
   // A graph line at depth 0, else any line of its own (the second half is then likely read again).
   split: (p, pos) => preferredSplit(p, pos, goodStart, ownLine),
   scan: scanPart,
@@ -70,9 +72,7 @@ function goodStart(head: Buffer): boolean {
 export function scanFtraceFile(path: string, ctx: BuildContext, minBytes = TWO_PARTS_MIN_BYTES): Omit<TwoPartsRead<unknown>, 'parts'> & { extra: FtraceSummaryExtra; dumpInside: boolean } {
   const { parts, pieces, lineBases, redone } = scanTwoParts<FtraceState, FtracePart>(path, ctx, {
     ...FTRACE_PARTS,
-    worker: new URL('./worker.js', import.meta.url),
     minBytes,
-    lines: (p) => p.lines,
     redoFrom: (first, second) => {
       const a = first.end;
       const b = second.start;

@@ -1,6 +1,7 @@
 import type { Diagnostic, DiagnosticLog } from '../../model/diagnostics.js';
 import { EventTableBuilder, newScratch } from '../../model/event-table.js';
 import type { ColumnSink } from '../../model/bundle.js';
+import type { ScanOptions } from '../../model/two-parts.js';
 import { statInput } from '../../util/file-source.js';
 import { forEachLine } from '../../util/lines.js';
 import {
@@ -272,7 +273,7 @@ export function scanQemu(
   name: string,
   diags: DiagnosticLog,
   b: EventTableBuilder,
-  opts: { progress?: (done: number, total: number) => void; chunkBytes?: number; range?: { start: number; end: number }; start?: QemuState; claim?: (end: number) => number },
+  opts: ScanOptions<QemuState>,
 ): QemuPart {
   const { progress, chunkBytes, range, claim } = opts;
   const start = opts.start ?? START_STATE;

@@ -49,6 +49,8 @@ function namesCpu(head: Buffer): boolean {
 
 /** Where a second part starts and how a part is read: shared with the worker. */
 export const QEMU_PARTS: PartReader<QemuState, QemuPart> = {
+  worker: new URL('./worker.js', import.meta.url),
+  lines: (p) => p.lines,
   // Better a record that names its CPU; no record start near the middle: one part.
   split: (p, pos) => preferredSplit(p, pos, namesCpu, recordStart),
   scan: scanPart,
@@ -65,9 +67,7 @@ export function scanQemuFile(path: string, ctx: BuildContext, minBytes = TWO_PAR
   const gapAtSeam = (a: QemuState, second: QemuPart) => second.start.lastCounter < 0 && a.lastCounter >= 0 && second.firstCounter > a.lastCounter + 1;
   const { parts, pieces, lineBases, redone } = scanTwoParts<QemuState, QemuPart>(path, ctx, {
     ...QEMU_PARTS,
-    worker: new URL('./worker.js', import.meta.url),
     minBytes,
-    lines: (p) => p.lines,
     redoFrom: (first, second) => {
       const a = first.end;
       const b = second.start;
