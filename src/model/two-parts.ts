@@ -1,6 +1,8 @@
 import { DiagnosticLog, type Diagnostic } from './diagnostics.js';
 import type { TablePiece } from './event-table.js';
 import type { BuildContext } from './format.js';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { statInput } from '../util/file-source.js';
 import { Handoff, startWorker } from '../util/worker.js';
 
@@ -50,9 +52,11 @@ export interface TwoParts<S, P> extends PartReader<S, P> {
   /**
    * The state the first part ended in, when the second part, read from the
    * state it started in, is not what one pass gives after the first (it is
-   * then read again from this state); null when it is.
+   * then read again from this state); null when it is; 'whole' when only one
+   * pass over the whole file can give it (the second part's first lines
+   * belong to the first part's last event).
    */
-  redoFrom(first: P, second: P): S | null;
+  redoFrom(first: P, second: P): S | null | 'whole';
   /** Warnings only the seam shows (a counter jump across it), lines counted in the whole file. */
   seam?(first: P, second: P, lineBase: number): Diagnostic[];
 }
@@ -87,11 +91,25 @@ export function scanTwoParts<S, P>(path: string, ctx: BuildContext, r: TwoParts<
   const handoff = new Handoff();
   const second: PartTask<S> = { ...task, segment: 1 };
   const pending = startWorker(r.worker, { task: second, cells: handoff.cells } satisfies SecondTask<S>);
-  const first = r.scan(task, ctx.diagnostics, ctx.progress, (end) => handoff.claim(end));
-  let next = pending.wait() as PartResult<P> | null;
+  // The first part's warnings go to the build once it is known to stand.
+  const firstDiags = new DiagnosticLog();
+  const first = r.scan(task, firstDiags, ctx.progress, (end) => handoff.claim(end));
+  let next: PartResult<P> | null;
+  try {
+    next = pending.wait() as PartResult<P> | null;
+  } catch {
+    // The worker failed: this thread reads the part it had picked, if it picked one.
+    const at = handoff.picked();
+    next = at >= 0 && at < size ? r.scan({ ...second, start: at }, new DiagnosticLog()) : null;
+  }
+  const state = next === null ? null : r.redoFrom(first.part, next.part);
+  if (state === 'whole') {
+    for (const c of Object.values(next?.piece.columns ?? {})) if (c.segment.file) rmSync(join(ctx.dir, c.segment.file), { force: true });
+    return single(r.scan(task, ctx.diagnostics, ctx.progress));
+  }
+  ctx.diagnostics.absorb(firstDiags.list());
   // The worker started after this thread had read it all.
   if (next === null) return single(first);
-  const state = r.redoFrom(first.part, next.part);
   if (state !== null) next = r.scan({ ...second, start: handoff.picked(), state }, new DiagnosticLog());
   const base = r.lines(first.part);
   for (const d of r.seam?.(first.part, next.part, base) ?? []) ctx.diagnostics.add(d);
@@ -114,6 +132,8 @@ export function readSecondPart<S, P>(r: PartReader<S, P>, data: unknown): PartRe
     const from = handoff.stop();
     const s = from >= end ? -1 : r.split(task.path, Math.floor((from + end) / 2));
     if (s >= from && s < end) at = s;
+  } catch {
+    // No place found (the file could not be read): the first thread reads it all.
   } finally {
     handoff.pick(at);
   }

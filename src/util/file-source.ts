@@ -92,8 +92,9 @@ export function lineStartAfter(path: string, pos: number): number {
   }
 }
 
-/** How far past the middle a split point is looked for before taking the middle as it is. */
+/** How far past the middle a split point is looked for, and how much is read at a time. */
 const SPLIT_SEARCH_BYTES = 16 << 20;
+const SPLIT_WINDOW = 256 << 10;
 
 /**
  * Where a second thread may start reading a text file: the start of the
@@ -105,19 +106,38 @@ export function splitPoint(path: string, pos: number, here: (head: Buffer) => bo
   const start = lineStartAfter(path, pos);
   const src = new FileSource(path);
   try {
-    // A window at a time: a good place is usually a few lines away.
+    // A window at a time: a good place is usually a few lines away. Each line is offered once, by its head.
+    let inLine = false;
     for (let at = start; at < Math.min(src.size, start + SPLIT_SEARCH_BYTES); ) {
-      const buf = src.read(at, 256 << 10);
+      const buf = src.read(at, SPLIT_WINDOW);
+      if (buf.length === 0) break;
       let s = 0;
-      for (;;) {
+      if (inLine) {
+        // The rest of a line longer than a window: no place to start.
+        const nl = buf.indexOf(10);
+        if (nl < 0) {
+          at += buf.length;
+          continue;
+        }
+        s = nl + 1;
+        inLine = false;
+      }
+      let next = at + buf.length;
+      while (s < buf.length) {
         const nl = buf.indexOf(10, s);
-        if (nl < 0) break;
-        if (here(buf.subarray(s, Math.min(nl, s + 96)))) return at + s;
+        // A line the window cuts: the next window starts with it.
+        if (nl < 0 && s > 0 && buf.length === SPLIT_WINDOW) {
+          next = at + s;
+          break;
+        }
+        if (here(buf.subarray(s, Math.min(nl < 0 ? buf.length : nl, s + 96)))) return at + s;
+        if (nl < 0) {
+          inLine = true;
+          break;
+        }
         s = nl + 1;
       }
-      // No newline in the window: a very long line; step over it.
-      at += s === 0 ? buf.length : s;
-      if (buf.length === 0) break;
+      at = next;
     }
     return -1;
   } finally {

@@ -3,7 +3,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Worker } from 'node:worker_threads';
-import { Handoff } from './worker.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Handoff, startWorker } from './worker.js';
 
 test('claims stand until stopped; after that the first part ends at the pick', () => {
   const h = new Handoff();
@@ -43,4 +47,16 @@ test('a worker stopping the claims while this thread claims: the reads meet exac
   await new Promise((resolve) => w.once('exit', resolve));
   assert.equal(end, h.picked(), 'the first part ends where the second starts');
   assert.ok(end >= 6000);
+});
+
+test('a worker module that fails while loading is reported, not waited for', { timeout: 20_000 }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kscope-worker-'));
+  try {
+    const bad = join(dir, 'bad.mjs');
+    writeFileSync(bad, "throw new Error('broken on load');\n");
+    const w = startWorker(pathToFileURL(bad), {});
+    assert.throws(() => w.wait(), /worker failed: .*broken on load/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

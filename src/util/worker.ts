@@ -10,6 +10,18 @@ interface Envelope {
 export const PARALLEL_MIN_BYTES = 32 << 20;
 
 /**
+ * The worker's first code: loads the module, and answers with the error
+ * when loading fails (a module that throws while loading never reaches
+ * serveWorker, and `wait()` would wait for it forever).
+ */
+const BOOT = `const { workerData } = require('node:worker_threads');
+import(workerData.module).catch((e) => {
+  workerData.port.postMessage({ ok: false, error: String((e && e.stack) || e) });
+  Atomics.store(workerData.flag, 0, 1);
+  Atomics.notify(workerData.flag, 0);
+});`;
+
+/**
  * Starts `module` in a worker thread with `data`; `wait()` blocks this thread
  * until the worker has answered and returns its result. Synchronous on
  * purpose: the caller does its own share of the work meanwhile, and builds
@@ -18,7 +30,7 @@ export const PARALLEL_MIN_BYTES = 32 << 20;
 export function startWorker(module: URL, data: unknown): { wait(): unknown } {
   const { port1, port2 } = new MessageChannel();
   const flag = new Int32Array(new SharedArrayBuffer(4));
-  const worker = new Worker(module, { workerData: { data, port: port2, flag }, transferList: [port2] });
+  const worker = new Worker(BOOT, { eval: true, workerData: { module: module.href, data, port: port2, flag }, transferList: [port2] });
   worker.unref();
   return {
     wait() {

@@ -72,9 +72,11 @@ export interface FtraceState {
   tracerSeen: boolean;
   /** Open function_graph entries, per CPU. */
   stacks: [number, OpenCall[]][];
+  /** The last event is a `<stack trace>` that ` => frame` lines still extend (graph lines and comments do not close it). */
+  stackOpen: boolean;
 }
 
-export const START_STATE: FtraceState = { graphFirst: false, tracerSeen: false, stacks: [] };
+export const START_STATE: FtraceState = { graphFirst: false, tracerSeen: false, stacks: [], stackOpen: false };
 
 /** What one pass over a file, or a byte range of it, found (plain data: it may come from a worker). */
 export interface FtracePart {
@@ -98,6 +100,8 @@ export interface FtracePart {
   longest: LongCall[];
   start: FtraceState;
   end: FtraceState;
+  /** A ` => ` line came before the part's first event, so whether a stack trace was open before it mattered. */
+  usedStartStack: boolean;
 }
 
 const HEADER_TRACER = /^# tracer: (\S+)/;
@@ -171,7 +175,14 @@ export function scanFtrace(
   let tsUnit: FtraceSummaryExtra['ts_unit'] = null;
   let lost = 0;
   /** Whether the previous event was a `<stack trace>` that ` => frame` lines extend. */
-  let stackOpen = false;
+  let stackOpen = start.stackOpen;
+  /** Whether this part set stackOpen itself, and whether a ` => ` line came before it did (so the start value mattered). */
+  let stackSet = false;
+  let usedStartStack = false;
+  const setStack = (open: boolean) => {
+    stackOpen = open;
+    stackSet = true;
+  };
   /** Prefer the graph parser once the file says or shows it is function_graph output. */
   let graphFirst = start.graphFirst;
   let tracerSeen = start.tracerSeen;
@@ -234,13 +245,13 @@ export function scanFtrace(
       task = `${ev.task}-${ev.pid}`;
     }
     let type: number;
-    stackOpen = false;
+    setStack(false);
     let k: number;
     if (buf[at] === 60 /* < */ && (startsWith(t, at, '<stack trace>') || startsWith(t, at, '<user stack trace>'))) {
       type = T.STACK_TRACE;
       row.sub = buf[at + 1] === 117 /* u */ ? 'user_stack' : 'kernel_stack';
       bump(eventNames, row.sub);
-      stackOpen = true;
+      setStack(true);
     } else if ((k = eventNameEnd(t, at)) >= 0) {
       const name = t.name(at, k);
       type = tracepointType(name);
@@ -372,7 +383,7 @@ export function scanFtrace(
     // Now and then, not per line: the callback may redraw a terminal progress bar.
     if (progress && (lineNo & 0xffff) === 0) progress(off, fileSize);
     if (s === e) {
-      stackOpen = false;
+      setStack(false);
       return;
     }
     const c = buf[s];
@@ -392,6 +403,7 @@ export function scanFtrace(
       return;
     }
     t.set(buf, s, e);
+    if (!stackSet && c === 32 && startsWith(t, s, ' => ')) usedStartStack = true;
     if (stackOpen && c === 32 && startsWith(t, s, ' => ')) {
       b.extendLast(end);
       return;
@@ -409,12 +421,12 @@ export function scanFtrace(
       row.sub = '';
       row.aux = Number(m[2]);
       lost += row.aux;
-      stackOpen = false;
+      setStack(false);
       add(T.LOST_EVENTS, lineNo, off, end);
       return;
     }
     unparsed++;
-    stackOpen = false;
+    setStack(false);
     diags.add({ code: 'UNPARSED_LINE', severity: 'warning', file: name, line: lineNo, message: 'not a trace line (expected `task-pid [cpu] … ts: event: fields` or a function_graph line); kept as a LINE event' });
     row.ts = NaN;
     row.cpu = -1;
@@ -442,7 +454,8 @@ export function scanFtrace(
     unclosed,
     longest,
     start,
-    end: { graphFirst, tracerSeen, stacks: [...stacks].filter(([, open]) => open.length > 0) },
+    end: { graphFirst, tracerSeen, stacks: [...stacks].filter(([, open]) => open.length > 0), stackOpen },
+    usedStartStack,
   };
 }
 

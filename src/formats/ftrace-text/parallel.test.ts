@@ -19,23 +19,37 @@ const body = (files: string[]) => files.map((f) => textLines(fixture(f)).join('\
 /** `head` once, then `fill` repeated to about SIZE bytes (and `tail`). */
 const file = (name: string, head: string, fill: string, tail = '') => writeScratch(name, head + fill.repeat(Math.ceil((SIZE - head.length) / fill.length)) + tail);
 
-const cases: { what: string; redone: boolean; make: () => string }[] = [
-  { what: 'events only: the second part starts in the state the head shows and is kept', redone: false, make: () => file('events.txt', '', body(EVENTS)) },
-  { what: 'function_graph: the second part starts at a call at depth 0, where none is open', redone: false, make: () => file('graph.txt', '', body(GRAPHS)) },
+const cases: { what: string; expect: 'kept' | 'redone' | 'whole'; make: () => string }[] = [
+  { what: 'events only: the second part starts in the state the head shows and is kept', expect: 'kept', make: () => file('events.txt', '', body(EVENTS)) },
+  { what: 'function_graph: the second part starts at a call at depth 0, where none is open', expect: 'kept', make: () => file('graph.txt', '', body(GRAPHS)) },
   {
     what: 'one call around everything: no depth-0 line after the middle, read again from the open calls',
-    redone: true,
+    expect: 'redone',
     make: () => file('nested.txt', ' 0)               |  outer() {\n', body(GRAPHS).replace(/^(?!#)(.*?\|  )/gm, '$1  '), ' 0) # 9999.000 us |  }\n'),
   },
   {
     // A graph comment holding an event line reads as the one or the other depending on which parser goes first.
     what: 'graph lines first after the head: the head guessed wrong, read again',
-    redone: true,
+    expect: 'redone',
     make: () => {
       const event = textLines(fixture(EVENTS[1])).find((l) => / sched_switch: /.test(l)) ?? '';
       const head = body(EVENTS);
       assert.ok(head.length < SIZE / 3, 'the events end before the middle');
       return file('late-graph.txt', head, `${body(GRAPHS)} 0)               |  /* ${event.trim()} */\n`);
+    },
+  },
+  {
+    // Graph lines do not end a `<stack trace>`: the frames after one still extend it, so when the second part
+    // starts at a graph line (at depth 0) inside the stack trace, only one pass over the file can read it. Made from
+    // real event and graph lines, with generated frames.
+    what: 'a stack trace open across the line the second part starts at: the whole file in one pass',
+    expect: 'whole',
+    make: () => {
+      const event = textLines(fixture(EVENTS[1])).find((l) => / sched_switch: /.test(l)) ?? '';
+      const leaf = (textLines(fixture(GRAPHS[0])).find((l) => /\|\s+\S+\(\);$/.test(l)) ?? '').replace(/\|\s+/, '|  ');
+      assert.ok(leaf, 'a leaf call, now at depth 0');
+      const frames = Array.from({ length: 40 }, (_, k) => ` => frame_${k}+0x1c/0x40\n`).join('');
+      return file('stack.txt', `${event.replace(/ sched_switch: .*$/, ' <stack trace>')}\n`, `${frames}${leaf}\n`);
     },
   },
 ];
@@ -45,7 +59,7 @@ describe('two parts read as one pass', () => {
     test(c.what, { skip: ![...EVENTS, ...GRAPHS].every(hasFixture) }, () => {
       const path = c.make();
       const dir = join(scratchDir(), `${c.what.slice(0, 12).replace(/\W/g, '_')}.parts`);
-      assertTwoPartsAsOne(dir, c.redone, (ctx) => scanFtraceFile(path, ctx, SIZE >> 1), (diags) => buildFtrace(path, 'input', diags));
+      assertTwoPartsAsOne(dir, c.expect, (ctx) => scanFtraceFile(path, ctx, SIZE >> 1), (diags) => buildFtrace(path, 'input', diags));
     });
   }
 });

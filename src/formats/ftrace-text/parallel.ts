@@ -5,6 +5,7 @@ import type { BuildContext } from '../../model/format.js';
 import { scanTwoParts, type PartReader, type PartResult, type PartTask, type TwoPartsRead } from '../../model/two-parts.js';
 import { preferredSplit } from '../../util/file-source.js';
 import { ftraceExtra, scanFtrace, type FtracePart, type FtraceState, type FtraceSummaryExtra } from './build.js';
+import { newEventSpan, scanEventSpan, TraceLine } from './parse.js';
 import { T, TYPE_NAMES } from './types.js';
 
 /** Reads one part of a file (in a worker, or on this thread). */
@@ -19,7 +20,7 @@ function scanPart(task: PartTask<FtraceState>, diags: DiagnosticLog, progress?: 
 export const FTRACE_PARTS: PartReader<FtraceState, FtracePart> = {
   worker: new URL('./worker.js', import.meta.url),
   lines: (p) => p.lines,
-  // A graph line at depth 0, else any line of its own (the second half is then likely read again).
+  // An event line or a graph line at depth 0, else any line of its own (the second half is then likely read again).
   split: (p, pos) => preferredSplit(p, pos, goodStart, ownLine),
   scan: scanPart,
 };
@@ -33,31 +34,40 @@ const HEAD_BYTES = 256 << 10;
 /**
  * The state reading is in after the file's head: a trace shows in its first
  * lines whether it is function_graph output and has a `# tracer:` line.
- * Open calls are not guessed: the second part is read as if none were open.
+ * Open calls and stack traces are not guessed: the second part is read as
+ * if none were open.
  */
 function guessState(path: string, limit: number): FtraceState {
   const table = new EventTableBuilder(TYPE_NAMES, new MemoryColumns());
   const head = scanFtrace(path, '', new DiagnosticLog(), table, { range: { start: 0, end: Math.min(HEAD_BYTES, limit) } });
-  return { ...head.end, stacks: [] };
+  return { ...head.end, stacks: [], stackOpen: false };
 }
 
 const FRAME = Buffer.from(' => ', 'latin1');
 
-/** Not a stack frame or a comment: a line that does not go with the one before it. */
+const probe = new TraceLine();
+const span = newEventSpan();
+
+/** An event line: it goes with no line before it (it ends a stack trace's frames, unlike a comment or separator). */
+function eventStart(head: Buffer): boolean {
+  return head[0] !== 35 /* # */ && !head.subarray(0, 4).equals(FRAME) && scanEventSpan(probe.set(head, 0, head.length), span);
+}
+
+/** Any line but a frame or a comment, when no event or graph line is near. */
 function ownLine(head: Buffer): boolean {
   return head[0] !== 35 /* # */ && !head.subarray(0, 4).equals(FRAME);
 }
 const BAR = Buffer.from('|  ', 'latin1');
 
 /**
- * A line the second half may start at: not a stack frame (` => fn`) or a
- * comment, which go with the lines before them, and a function_graph line
- * only at depth 0, where a trace of one CPU has no call open.
+ * A line the second half may start at: an event line (not a stack frame
+ * ` => fn` or a comment, which go with the lines before them), or a
+ * function_graph line at depth 0, where a trace of one CPU has no call open.
  */
 function goodStart(head: Buffer): boolean {
   if (!ownLine(head)) return false;
-  // No `|`: an event line. An irq arrow (` 0)   ==========> |`) is inside a call.
-  if (!head.includes(124)) return true;
+  // No `|`: an event line (see eventStart). An irq arrow (` 0)   ==========> |`) is inside a call.
+  if (!head.includes(124)) return eventStart(head);
   const bar = head.lastIndexOf(BAR);
   const c = bar < 0 ? undefined : head[bar + 3];
   return c !== undefined && c !== 32 && c !== 125 /* } */;
@@ -76,7 +86,10 @@ export function scanFtraceFile(path: string, ctx: BuildContext, minBytes = TWO_P
     redoFrom: (first, second) => {
       const a = first.end;
       const b = second.start;
-      return a.graphFirst === b.graphFirst && a.tracerSeen === b.tracerSeen && a.stacks.length === 0 && b.stacks.length === 0 ? null : a;
+      // Frames at the second part's start extend the first part's last event: one pass only.
+      if (a.stackOpen && second.usedStartStack) return 'whole';
+      const same = a.graphFirst === b.graphFirst && a.tracerSeen === b.tracerSeen && a.stacks.length === 0 && b.stacks.length === 0;
+      return same ? null : a;
     },
   });
   let events = 0;

@@ -519,6 +519,8 @@ export function scanQemu(
           const m = ARM_TAKING.exec(buf.toString('latin1', s, e));
           if (m) {
             arm = true;
+            // A line still pending is over, on the CPU of its own time.
+            flushPending();
             if (m[3] !== undefined) {
               lastCpu = Number(m[3]);
               cpuSet = true;
@@ -539,6 +541,7 @@ export function scanQemu(
           if (fastTrace(buf, s, e, lineNo, off, end)) return;
           const m = TRACE.exec(buf.toString('latin1', s, e));
           if (m) {
+            flushPending();
             lastCpu = Number(m[1]);
             cpuSet = true;
             const parts = m[3].split('/');
@@ -722,6 +725,7 @@ export function scanQemu(
     let se = e;
     while (se > close + 1 && buf[se - 1] === 32) se--;
     const sym = se > close + 2 ? buf.toString('latin1', close + 2, se) : '';
+    flushPending();
     lastCpu = cpu;
     cpuSet = true;
     add(T.EXEC, lineNo, off, end, cpu, sym, aux);

@@ -60,8 +60,8 @@ export const QEMU_PARTS: PartReader<QemuState, QemuPart> = {
  * A QEMU -d log, on two cores when it is large (see scanTwoParts): the
  * second half starts at a record start, in the state the head suggests; it
  * is read again from the first half's state when it used a CPU or AArch64
- * flag that differs, or when a counter gap at the seam would land after a
- * warning of its own.
+ * flag that differs, or when a counter gap at the seam would not come first
+ * among its warnings.
  */
 export function scanQemuFile(path: string, ctx: BuildContext, minBytes = TWO_PARTS_MIN_BYTES): Omit<TwoPartsRead<unknown>, 'parts'> & { extra: QemuSummaryExtra; dumpInside: boolean } {
   const gapAtSeam = (a: QemuState, second: QemuPart) => second.start.lastCounter < 0 && a.lastCounter >= 0 && second.firstCounter > a.lastCounter + 1;
@@ -71,7 +71,7 @@ export function scanQemuFile(path: string, ctx: BuildContext, minBytes = TWO_PAR
     redoFrom: (first, second) => {
       const a = first.end;
       const b = second.start;
-      const differs = (second.usedStartCpu && a.lastCpu !== b.lastCpu) || (second.usedStartA64 && a.a64Log !== b.a64Log) || (gapAtSeam(a, second) && second.firstWarningLine < second.firstCounterLine);
+      const differs = (second.usedStartCpu && a.lastCpu !== b.lastCpu) || (second.usedStartA64 && a.a64Log !== b.a64Log) || (gapAtSeam(a, second) && second.firstWarningLine <= second.firstCounterLine);
       return differs ? a : null;
     },
     seam: (first, second, base): Diagnostic[] => {
