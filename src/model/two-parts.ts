@@ -1,5 +1,6 @@
+import { ColumnWriter, MemoryColumns } from './bundle.js';
 import { DiagnosticLog, type Diagnostic } from './diagnostics.js';
-import type { TablePiece } from './event-table.js';
+import { EventTableBuilder, type TablePiece } from './event-table.js';
 import type { BuildContext } from './format.js';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -32,6 +33,27 @@ export interface ScanOptions<S> {
   range?: { start: number; end: number };
   start?: S;
   claim?: (end: number) => number;
+}
+
+/** A reader's line scanner (scanFtrace, scanQemu): one part of a file into `table`, ending in state `end`. */
+export type LineScan<S, P extends { end: S }> = (path: string, name: string, diags: DiagnosticLog, table: EventTableBuilder, opts: ScanOptions<S>) => P;
+
+/** Bytes at the file's start read to guess the state a later part starts in. */
+const HEAD_BYTES = 256 << 10;
+
+/**
+ * PartReader.scan for a line scanner: each part into its own segment; a part
+ * starting past the file's head with no state given starts in the state the
+ * head leaves, kept to what a head can tell (`guess`).
+ */
+export function scanWith<S, P extends { end: S }>(typeNames: readonly string[], scanLines: LineScan<S, P>, guess: (head: S) => S): PartReader<S, P>['scan'] {
+  const headState = (path: string, limit: number) => guess(scanLines(path, '', new DiagnosticLog(), new EventTableBuilder(typeNames, new MemoryColumns()), { range: { start: 0, end: Math.min(HEAD_BYTES, limit) } }).end);
+  return (task, diags, progress, claim) => {
+    const table = new EventTableBuilder(typeNames, new ColumnWriter(task.dir, task.segment));
+    const start = task.state ?? (task.start === 0 ? undefined : headState(task.path, task.start));
+    const part = scanLines(task.path, task.name, diags, table, { progress, range: { start: task.start, end: task.end }, start, claim });
+    return { part, piece: table.finish(), diagnostics: diags.list() };
+  };
 }
 
 /** How a reader reads a file in parts: what the worker and this thread share. */

@@ -1,6 +1,13 @@
 import { readSync } from 'node:fs';
 import { FileSource } from './file-source.js';
 
+/**
+ * Read size for indexing passes: small enough that a read stays in the core's
+ * cache until its lines are classified (≈ 5 % faster than 4 MiB), and that a
+ * first part's claims hand over finely (see Handoff).
+ */
+export const INDEX_READ_BYTES = 256 << 10;
+
 /** Lines longer than this are delivered in pieces (same line number) so memory stays bounded. */
 export const MAX_LINE_BYTES = 1 << 20;
 

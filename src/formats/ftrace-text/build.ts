@@ -3,7 +3,7 @@ import { EventTableBuilder, newScratch } from '../../model/event-table.js';
 import type { ColumnSink } from '../../model/bundle.js';
 import type { ScanOptions } from '../../model/two-parts.js';
 import { statInput } from '../../util/file-source.js';
-import { forEachLine } from '../../util/lines.js';
+import { forEachLine, INDEX_READ_BYTES } from '../../util/lines.js';
 import { Code, EVENT_BODY, eventNameEnd, functionEnd, GRAPH_IRQ, GRAPH_SEPARATOR, GRAPH_SWITCH, LOST_EVENTS, newEventSpan, newGraphLine, parseEventLine, parseGraphInto, scanEventSpan, TraceLine } from './parse.js';
 import { SubCache } from '../../util/sub-cache.js';
 import { T, TYPE_NAMES, tracepointType } from './types.js';
@@ -48,9 +48,6 @@ export interface FtraceBuild {
   dumpInside: boolean;
   extra: FtraceSummaryExtra;
 }
-
-/** Read size: small enough that a read stays in the core's cache while its lines are read, and claims hand over finely (see Handoff). */
-const READ_BYTES = 256 << 10;
 
 /** Open function_graph entries kept per CPU; beyond this the oldest count as never closed. */
 const MAX_OPEN = 4096;
@@ -433,7 +430,7 @@ export function scanFtrace(
     row.sub = '';
     row.aux = NaN;
     add(T.LINE, lineNo, off, end);
-  }, chunkBytes ?? READ_BYTES, range, { bytes: TII_DUMP_START_BYTES, found: false }, claim);
+  }, chunkBytes ?? INDEX_READ_BYTES, range, { bytes: TII_DUMP_START_BYTES, found: false }, claim);
 
   // `header` and `tsUnit` are assigned inside the line callback, which TypeScript's narrowing does not see.
   return {

@@ -1,20 +1,9 @@
-import { ColumnWriter, MemoryColumns } from '../../model/bundle.js';
-import { DiagnosticLog } from '../../model/diagnostics.js';
-import { EventTableBuilder } from '../../model/event-table.js';
 import type { BuildContext } from '../../model/format.js';
-import { scanTwoParts, type PartReader, type PartResult, type PartTask, type TwoPartsRead } from '../../model/two-parts.js';
+import { scanTwoParts, scanWith, type PartReader, type TwoPartsRead } from '../../model/two-parts.js';
 import { preferredSplit } from '../../util/file-source.js';
 import { ftraceExtra, scanFtrace, type FtracePart, type FtraceState, type FtraceSummaryExtra } from './build.js';
 import { newEventSpan, scanEventSpan, TraceLine } from './parse.js';
 import { T, TYPE_NAMES } from './types.js';
-
-/** Reads one part of a file (in a worker, or on this thread). */
-function scanPart(task: PartTask<FtraceState>, diags: DiagnosticLog, progress?: (done: number, total: number) => void, claim?: (end: number) => number): PartResult<FtracePart> {
-  const table = new EventTableBuilder(TYPE_NAMES, new ColumnWriter(task.dir, task.segment));
-  const start = task.state ?? (task.start === 0 ? undefined : guessState(task.path, task.start));
-  const part = scanFtrace(task.path, task.name, diags, table, { progress, range: { start: task.start, end: task.end }, start, claim });
-  return { part, piece: table.finish(), diagnostics: diags.list() };
-}
 
 /** Where a second part starts and how a part is read: shared with the worker. */
 export const FTRACE_PARTS: PartReader<FtraceState, FtracePart> = {
@@ -22,36 +11,17 @@ export const FTRACE_PARTS: PartReader<FtraceState, FtracePart> = {
   lines: (p) => p.lines,
   // An event line or a graph line at depth 0, else any line of its own (the second half is then likely read again).
   split: (p, pos) => preferredSplit(p, pos, goodStart, ownLine),
-  scan: scanPart,
+  // Open calls and stack traces are not guessed: the second part is read as if none were open.
+  scan: scanWith(TYPE_NAMES, scanFtrace, (head) => ({ ...head, stacks: [], stackOpen: false })),
 };
 
 /** Inputs this large are read in two parts (measured: a 135 MB trace gains nothing yet, 270 MB ≈ 1.3×, 540 MB 1.6×). */
 export const TWO_PARTS_MIN_BYTES = 128 << 20;
 
-/** Bytes at the file's start read to guess the state the second half starts in. */
-const HEAD_BYTES = 256 << 10;
-
-/**
- * The state reading is in after the file's head: a trace shows in its first
- * lines whether it is function_graph output and has a `# tracer:` line.
- * Open calls and stack traces are not guessed: the second part is read as
- * if none were open.
- */
-function guessState(path: string, limit: number): FtraceState {
-  const table = new EventTableBuilder(TYPE_NAMES, new MemoryColumns());
-  const head = scanFtrace(path, '', new DiagnosticLog(), table, { range: { start: 0, end: Math.min(HEAD_BYTES, limit) } });
-  return { ...head.end, stacks: [], stackOpen: false };
-}
-
 const FRAME = Buffer.from(' => ', 'latin1');
 
 const probe = new TraceLine();
 const span = newEventSpan();
-
-/** An event line: it goes with no line before it (it ends a stack trace's frames, unlike a comment or separator). */
-function eventStart(head: Buffer): boolean {
-  return head[0] !== 35 /* # */ && !head.subarray(0, 4).equals(FRAME) && scanEventSpan(probe.set(head, 0, head.length), span);
-}
 
 /** Any line but a frame or a comment, when no event or graph line is near. */
 function ownLine(head: Buffer): boolean {
@@ -66,8 +36,9 @@ const BAR = Buffer.from('|  ', 'latin1');
  */
 function goodStart(head: Buffer): boolean {
   if (!ownLine(head)) return false;
-  // No `|`: an event line (see eventStart). An irq arrow (` 0)   ==========> |`) is inside a call.
-  if (!head.includes(124)) return eventStart(head);
+  // No `|`: an event line, which goes with no line before it (it ends a stack trace's frames, unlike a separator).
+  // An irq arrow (` 0)   ==========> |`) is inside a call.
+  if (!head.includes(124)) return scanEventSpan(probe.set(head, 0, head.length), span);
   const bar = head.lastIndexOf(BAR);
   const c = bar < 0 ? undefined : head[bar + 3];
   return c !== undefined && c !== 32 && c !== 125 /* } */;

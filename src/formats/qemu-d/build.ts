@@ -3,7 +3,7 @@ import { EventTableBuilder, newScratch } from '../../model/event-table.js';
 import type { ColumnSink } from '../../model/bundle.js';
 import type { ScanOptions } from '../../model/two-parts.js';
 import { statInput } from '../../util/file-source.js';
-import { forEachLine } from '../../util/lines.js';
+import { forEachLine, INDEX_READ_BYTES } from '../../util/lines.js';
 import {
   ARM_ELR,
   ARM_ESR,
@@ -42,9 +42,6 @@ export const TYPE_NAMES = [
 export type QemuType = (typeof TYPE_NAMES)[number];
 
 export const T = Object.fromEntries(TYPE_NAMES.map((n, i) => [n, i])) as Record<QemuType, number>;
-
-/** Read size: small enough that a read stays in the core's cache while its lines are read, and claims hand over finely (see Handoff). */
-const READ_BYTES = 256 << 10;
 
 /** How many entries the summary's top-pc lists keep. */
 export const TOP_PCS = 10;
@@ -653,7 +650,7 @@ export function scanQemu(
     }
     add(T.LINE, lineNo, off, end, -1, '', NaN);
     openRecord(Open.NONE, lineNo, '', true);
-  }, chunkBytes ?? READ_BYTES, range, { bytes: TII_DUMP_START_BYTES, found: false }, claim);
+  }, chunkBytes ?? INDEX_READ_BYTES, range, { bytes: TII_DUMP_START_BYTES, found: false }, claim);
 
   /** An x86 delivery record, merged with the announcing line when `via` says there was one. */
   function x86Record(m: RegExpExecArray, lineNo: number, end: number, via: Pending, off = 0): void {

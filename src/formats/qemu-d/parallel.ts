@@ -1,31 +1,12 @@
-import { ColumnWriter, MemoryColumns } from '../../model/bundle.js';
-import { DiagnosticLog, type Diagnostic } from '../../model/diagnostics.js';
-import { EventTableBuilder } from '../../model/event-table.js';
+import type { Diagnostic } from '../../model/diagnostics.js';
 import type { BuildContext } from '../../model/format.js';
-import { scanTwoParts, type PartReader, type PartResult, type PartTask, type TwoPartsRead } from '../../model/two-parts.js';
+import { scanTwoParts, scanWith, type PartReader, type TwoPartsRead } from '../../model/two-parts.js';
 import { preferredSplit } from '../../util/file-source.js';
 import { qemuExtra, scanQemu, TYPE_NAMES, type QemuPart, type QemuState, type QemuSummaryExtra } from './build.js';
 import { ARM_TAKING, CHECK_EXCEPTION, CPU_RESET, SERVICING, TRACE } from './lines.js';
 
-/** Reads one part of a log (in a worker, or on this thread). */
-function scanPart(task: PartTask<QemuState>, diags: DiagnosticLog, progress?: (done: number, total: number) => void, claim?: (end: number) => number): PartResult<QemuPart> {
-  const table = new EventTableBuilder(TYPE_NAMES, new ColumnWriter(task.dir, task.segment));
-  const start = task.state ?? (task.start === 0 ? undefined : guessState(task.path, task.start));
-  const part = scanQemu(task.path, task.name, diags, table, { progress, range: { start: task.start, end: task.end }, start, claim });
-  return { part, piece: table.finish(), diagnostics: diags.list() };
-}
-
 /** Logs this large are read in two parts (measured: a 136 MB log gains nothing yet, 540 MB ≈ 1.3×). */
 export const TWO_PARTS_MIN_BYTES = 128 << 20;
-
-/** Bytes at the log's start read to guess the state the second half starts in. */
-const HEAD_BYTES = 256 << 10;
-
-/** Whether the log's head shows AArch64 records; the CPU and counter are not guessed. */
-function guessState(path: string, limit: number): QemuState {
-  const head = scanQemu(path, '', new DiagnosticLog(), new EventTableBuilder(TYPE_NAMES, new MemoryColumns()), { range: { start: 0, end: Math.min(HEAD_BYTES, limit) } });
-  return { lastCpu: -1, a64Log: head.end.a64Log, lastCounter: -1 };
-}
 
 /**
  * Lines a part may start at: whole record starts that read the same
@@ -53,7 +34,8 @@ export const QEMU_PARTS: PartReader<QemuState, QemuPart> = {
   lines: (p) => p.lines,
   // Better a record that names its CPU; no record start near the middle: one part.
   split: (p, pos) => preferredSplit(p, pos, namesCpu, recordStart),
-  scan: scanPart,
+  // The head tells whether the log has AArch64 records; the CPU and counter are not guessed.
+  scan: scanWith(TYPE_NAMES, scanQemu, (head) => ({ lastCpu: -1, a64Log: head.a64Log, lastCounter: -1 })),
 };
 
 /**
