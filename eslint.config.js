@@ -2,7 +2,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'scripts/**', 'web/dist/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'scripts/**', 'web/dist/**', 'wasm/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {

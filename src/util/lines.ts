@@ -12,6 +12,24 @@ export const INDEX_READ_BYTES = 256 << 10;
 export const MAX_LINE_BYTES = 1 << 20;
 
 /**
+ * Splits reads into lines in place of forEachLine's own loop (a faster
+ * splitter may decide more about each line on the way). forEachLine reads
+ * into `buf`; `split(s, end)` takes complete lines of buf[s, end) — at least
+ * one whenever a newline lies there — and returns how many, their starts and
+ * ends (newline and a trailing CR excluded) in `starts`/`ends`, and sets
+ * `next` to where the first line not taken starts. While line k of a split
+ * is handed to onLine, `at` is k; -1 for a line forEachLine split itself.
+ */
+export interface LineSplitter {
+  readonly buf: Buffer;
+  readonly starts: Uint32Array;
+  readonly ends: Uint32Array;
+  next: number;
+  at: number;
+  split(s: number, end: number): number;
+}
+
+/**
  * Calls `onLine(buf, start, end, lineNo, byteOffset, piece)` for every line of
  * a file, streaming in chunks. `end` excludes the newline and a trailing CR.
  * The buffer is reused: copy what you keep. A line longer than MAX_LINE_BYTES
@@ -23,7 +41,8 @@ export const MAX_LINE_BYTES = 1 << 20;
  * inside). `find.found` is set before the lines of the chunk holding it are
  * handed over, so a caller can skip looking for it in every line before.
  * With `claim`, each read up to byte `end` first asks claim(end) how far it
- * may go, and reading stops there (a line start: see Handoff).
+ * may go, and reading stops there (a line start: see Handoff). With
+ * `splitter`, lines are split by it (see LineSplitter), into its buffer.
  */
 export function forEachLine(
   path: string,
@@ -32,13 +51,16 @@ export function forEachLine(
   range: { start: number; end: number } = { start: 0, end: Infinity },
   find?: { bytes: Uint8Array; found: boolean },
   claim?: (end: number) => number,
+  splitter?: LineSplitter,
 ): { lines: number; bytes: number; longLines: number; found: boolean } {
   const src = new FileSource(path);
   try {
     const stop = Math.min(range.end, src.size);
     // One buffer: a read lands after the unfinished line carried from the last one (at most MAX_LINE_BYTES).
     const chunk = Math.max(1, Math.min(chunkBytes, stop - range.start));
-    const buf = Buffer.allocUnsafe(chunk + MAX_LINE_BYTES + 1);
+    const size = chunk + MAX_LINE_BYTES + 1;
+    const splitBy = splitter !== undefined && splitter.buf.length >= size ? splitter : null;
+    const buf = splitBy ? splitBy.buf : Buffer.allocUnsafe(size);
     let carry = 0;
     let base = range.start;
     let pos = range.start;
@@ -65,6 +87,19 @@ export function forEachLine(
       tail = null;
       let s = 0;
       for (;;) {
+        // A long line's next piece is this loop's to hand over; whole lines the splitter's.
+        if (splitBy && piece === 0) {
+          const n = splitBy.split(s, end);
+          if (n === 0) break;
+          const { starts, ends } = splitBy;
+          for (let k = 0; k < n; k++) {
+            splitBy.at = k;
+            onLine(buf, starts[k], ends[k], ++lineNo, base + starts[k], 0);
+          }
+          splitBy.at = -1;
+          s = splitBy.next;
+          continue;
+        }
         const nl = buf.indexOf(10, s);
         if (nl < 0 || nl >= end) break;
         const e = nl > s && buf[nl - 1] === 13 ? nl - 1 : nl;

@@ -15,6 +15,7 @@ import { breenixLog } from './families/breenix-log.js';
 import { breenixTrace } from './families/breenix-trace.js';
 import { printk } from './families/printk.js';
 import { sel4 } from './families/sel4.js';
+import { FastLane } from './fast-lane.js';
 
 /** Families in the order they are tried; the first match wins, LINE is the fallback. Breenix trace must stay first (scanRange's fast path). */
 export const FAMILIES: readonly LineFamily[] = [breenixTrace, printk, breenixLog, sel4];
@@ -171,12 +172,14 @@ function lastByte(path: string): number {
  * says: see Handoff) into this thread's segment of the bundle in `dir`: the
  * whole indexing work, run per thread.
  */
-function scanRange(path: string, name: string, start: number, end: number, dir: string, segment: number, diags: DiagnosticLog, progress?: (done: number, total: number) => void, claim?: (end: number) => number): RangeResult {
+export function scanRange(path: string, name: string, start: number, end: number, dir: string, segment: number, diags: DiagnosticLog, progress?: (done: number, total: number) => void, claim?: (end: number) => number, fast = true): RangeResult {
   const b = new EventTableBuilder(TYPE_NAMES, new ColumnWriter(dir, segment), 't0.', { offsets: [start, end], lineEvents: true });
   const row = newScratch();
-  const matchers = FAMILIES.map((f) => f.create());
+  const traceMatcher = breenixTrace.create();
+  const matchers = [traceMatcher, ...FAMILIES.slice(1).map((f) => f.create())];
   const classify = classifier(matchers);
-  const traceMatcher = matchers[0];
+  // Splits the lines and reads the known ring-event lines itself: those skip the families.
+  const lane = fast ? new FastLane() : null;
   const view = new LineView();
   let blank = 0;
   let junk = 0;
@@ -200,11 +203,19 @@ function scanRange(path: string, name: string, start: number, end: number, dir: 
         longLines++;
         diags.add({ code: 'LONG_LINE', severity: 'warning', file: name, line: lineNo, message: 'line is longer than 1 MiB; indexed as one event' });
       }
-      view.set(buf, s, e);
       row.ts = NaN;
       row.cpu = -1;
       row.sub = '';
       row.aux = NaN;
+      const k = lane === null ? -1 : lane.at;
+      if (lane !== null && k >= 0 && lane.kind[k] === FastLane.EVENT) {
+        row.type = FAMILY_BASE[0] + traceMatcher.knownEvent(lane.cpu[k], lane.slot[k], lane.ticks[k], lane.id[k], row);
+        b.add(lineNo, off, e - s, row);
+        lastLine = lineNo;
+        if ((lineNo & 0xffff) === 0) progress?.(off - start, end - start);
+        return;
+      }
+      view.set(buf, s, e);
       // Escapes and junk show at a line's start; scanning only there keeps this check cheap.
       // A trace event line is checked to its last byte by its family, so it skips this.
       const traceLine = view.has(TRACE_CPU);
@@ -240,6 +251,7 @@ function scanRange(path: string, name: string, start: number, end: number, dir: 
     { start, end },
     dumpMark,
     claim,
+    lane ?? undefined,
   );
   return { piece: b.finish(), lines, blank, junk, binary, dumps, dumpInside: found, longLines, lastLine, states: matchers.map((m) => m.state?.()) };
 }

@@ -272,6 +272,16 @@ function knownBytes(id: number): KnownType | undefined {
   return KNOWN_BYTES[id];
 }
 
+/** The `NAME label=` bytes of every type whose known name and label the scanner's grammar reads as they are, by id. */
+export function plainKnownTypes(): [number, Uint8Array][] {
+  knownBytes(0);
+  const out: [number, Uint8Array][] = [];
+  (KNOWN_BYTES as (KnownType | undefined)[]).forEach((k, id) => {
+    if (k?.plain) out.push([id, k.nameLabel]);
+  });
+  return out;
+}
+
 function rangeIs(v: LineView, s: number, e: number, want: Uint8Array): boolean {
   return e - s === want.length && bytesAt(v.buf, v.s + s, v.e, want);
 }
@@ -648,20 +658,32 @@ function claims(v: LineView): boolean {
   return false;
 }
 
-function createMatcher(): LineMatcher {
+/**
+ * The family's matcher, plus `knownEvent`: what the matcher does for a ring
+ * event line with its type's own name and label whose values were already
+ * read (by the WebAssembly fast lane, which takes only such lines).
+ */
+export interface TraceMatcher extends LineMatcher {
+  knownEvent(cpu: number, slot: number, ticks: number, id: number, row: RowScratch): number;
+}
+
+function createMatcher(): TraceMatcher {
   let pass: Pass | null = null;
   const scan = newEventScan();
-  const matcher: LineMatcher = (line, row) => {
+  const event = (row: RowScratch): number => {
+    pass ??= new Pass();
+    pass.event(scan);
+    row.cpu = scan.cpu;
+    row.ts = pass.freq > 0 ? scan.ticks / pass.freq : scan.ticks;
+    row.aux = scan.id;
+    row.sub = pass.inLatest ? SUB_LATEST : SUB_RING;
+    return T_EVENT;
+  };
+  const matcher = ((line, row) => {
     // Event lines first: they are most of a dump.
     if (line.at(1) === 84 /* T */ && scanEventLine(line, scan)) {
-      pass ??= new Pass();
-      if (!scan.known && garbledReason(line, scan) !== null) return garbled(pass, 'TRACE', row);
-      pass.event(scan);
-      row.cpu = scan.cpu;
-      row.ts = pass.freq > 0 ? scan.ticks / pass.freq : scan.ticks;
-      row.aux = scan.id;
-      row.sub = pass.inLatest ? SUB_LATEST : SUB_RING;
-      return T_EVENT;
+      if (!scan.known && garbledReason(line, scan) !== null) return garbled((pass ??= new Pass()), 'TRACE', row);
+      return event(row);
     }
     if (!claims(line)) {
       // The aarch64 boot line carries the counter frequency; it stays a TAGGED line of breenix-log.
@@ -673,8 +695,15 @@ function createMatcher(): LineMatcher {
     }
     pass ??= new Pass();
     return otherLine(pass, line.full(), row);
-  };
+  }) as TraceMatcher;
   matcher.state = () => (pass ? pass.state() : undefined);
+  matcher.knownEvent = (cpu, slot, ticks, id, row) => {
+    scan.cpu = cpu;
+    scan.slot = slot;
+    scan.ticks = ticks;
+    scan.id = id;
+    return event(row);
+  };
   return matcher;
 }
 
@@ -856,7 +885,12 @@ function metaFields(line: string): Record<string, FieldValue> {
   return { message: line };
 }
 
-export const breenixTrace: LineFamily = {
+/** The family, whose matchers also take lines the fast lane read (see TraceMatcher). */
+interface TraceFamily extends LineFamily {
+  create(): TraceMatcher;
+}
+
+export const breenixTrace: TraceFamily = {
   id: 'breenix-trace',
   types: TYPES,
   create: createMatcher,
