@@ -176,10 +176,7 @@ export class EventTableBuilder {
     const n = this.n;
     if (n === 0) return;
     let offset: Column = this.offset.subarray(0, n);
-    if (this.offset32 && this.offsetBase !== null) {
-      for (let i = 0; i < n; i++) this.offset32[i] = this.offset[i] - this.offsetBase;
-      offset = this.offset32.subarray(0, n);
-    }
+    if (this.offset32 && this.offsetBase !== null) offset = rebased(this.offset, this.offsetBase, this.offset32, n);
     const cols: Record<string, Column> = {
       line: this.line.subarray(0, n),
       offset,
@@ -192,17 +189,10 @@ export class EventTableBuilder {
     };
     for (const [name, d] of this.constant) if (!onlyValue(cols[name], d)) this.constant.delete(name);
     for (const [name, col] of Object.entries(cols)) this.out.append(`${this.prefix}${name}`, col, NARROW[name]);
-    const { cpu, ts, sub, cpuCounts, subCounts } = this;
-    for (let i = 0; i < n; i++) {
-      const c = cpu[i];
-      if (c >= 0) cpuCounts[c]++;
-      const t = ts[i];
-      if (t === t) {
-        if (t < this.tsFirst) this.tsFirst = t;
-        if (t > this.tsLast) this.tsLast = t;
-      }
-      subCounts[sub[i]]++;
-    }
+    tally(this.cpu, this.sub, n, this.cpuCounts, this.subCounts);
+    const span = tsSpan(this.ts, n);
+    if (span[0] < this.tsFirst) this.tsFirst = span[0];
+    if (span[1] > this.tsLast) this.tsLast = span[1];
     this.flushed += n;
     this.n = 0;
   }
@@ -270,6 +260,43 @@ function tableCounts(typeNames: readonly string[], counts: number[], cpuPairs: n
     .slice(0, 20)
     .forEach((k) => (subsystems[subNames[k]] = subCounts[k]));
   return { types, cpus, time: first <= last ? { first, last } : null, subsystems };
+}
+
+/*
+ * A block's loops, outside flush: flush runs once per block, so its own
+ * loops would be optimized on stack (OSR) with no feedback yet for the code
+ * after them, and leave optimized code at every block.
+ */
+
+/** Offsets [0, n) less `base`, into `out`. */
+function rebased(offset: Float64Array, base: number, out: Uint32Array, n: number): Uint32Array {
+  for (let i = 0; i < n; i++) out[i] = offset[i] - base;
+  return out.subarray(0, n);
+}
+
+/** Counts of events per CPU and per subsystem id over [0, n). */
+function tally(cpu: Int16Array, sub: Uint32Array, n: number, cpuCounts: Float64Array, subCounts: Float64Array): void {
+  for (let i = 0; i < n; i++) {
+    const c = cpu[i];
+    if (c >= 0) cpuCounts[c]++;
+    subCounts[sub[i]]++;
+  }
+}
+
+const SPAN = new Float64Array(2);
+
+/** Lowest and highest timestamp in [0, n) (Infinity, -Infinity when none). */
+function tsSpan(ts: Float64Array, n: number): Float64Array {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < n; i++) {
+    const t = ts[i];
+    if (t < lo) lo = t;
+    if (t > hi) hi = t;
+  }
+  SPAN[0] = lo;
+  SPAN[1] = hi;
+  return SPAN;
 }
 
 /** Bytes of one line a query decodes at most. */
