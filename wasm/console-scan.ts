@@ -22,6 +22,8 @@ export const R_SLOT: usize = R_TICKS + 8 * MAX_LINES; // u16: ring slot
 export const R_ID: usize = R_SLOT + 2 * MAX_LINES; // u16: type id
 export const R_KIND: usize = R_ID + 2 * MAX_LINES; // u8: KIND_*
 export const R_CPU: usize = R_KIND + MAX_LINES; // u8: CPU
+export const NEEDLE: usize = R_CPU + MAX_LINES; // what `find` looks for
+export const NEEDLE_BYTES: usize = 256;
 export const INPUT: usize = 1 << 20;
 export const INPUT_BYTES: usize = 3 << 20;
 
@@ -162,4 +164,29 @@ export function split(s: u32, end: u32): i32 {
   }
   next = <u32>(from - INPUT);
   return n;
+}
+
+/**
+ * Where NEEDLE[0, m) first occurs in INPUT[s, end) (from INPUT), or -1:
+ * positions whose first and last byte match are found 16 at a time, and
+ * only those are compared whole.
+ */
+export function find(s: u32, end: u32, m: u32): i32 {
+  const lim = INPUT + <usize>end;
+  const len = <usize>m;
+  let p = INPUT + <usize>s;
+  if (len == 0) return p <= lim ? <i32>s : -1;
+  const first = i8x16.splat(load<u8>(NEEDLE));
+  const last = i8x16.splat(load<u8>(NEEDLE + len - 1));
+  while (p + len + 15 <= lim) {
+    let mask = i8x16.bitmask(v128.and(i8x16.eq(v128.load(p), first), i8x16.eq(v128.load(p + len - 1), last)));
+    while (mask != 0) {
+      const k = <usize>ctz(mask);
+      if (memory.compare(p + k, NEEDLE, len) == 0) return <i32>(p + k - INPUT);
+      mask &= mask - 1;
+    }
+    p += 16;
+  }
+  for (; p + len <= lim; p++) if (memory.compare(p, NEEDLE, len) == 0) return <i32>(p - INPUT);
+  return -1;
 }

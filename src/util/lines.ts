@@ -27,6 +27,8 @@ export interface LineSplitter {
   next: number;
   at: number;
   split(s: number, end: number): number;
+  /** Where `needle` first occurs in buf[from, end), or -1 (Buffer.indexOf's answer). */
+  indexOf(needle: Uint8Array, from: number, end: number): number;
 }
 
 /**
@@ -81,7 +83,7 @@ export function forEachLine(
       // or the kept tail of a long line's piece (handed over, so not carried).
       if (find && !found) {
         const from = Math.max(0, carry - find.bytes.length + 1);
-        found = buf.subarray(from, end).indexOf(find.bytes) >= 0 || (tail !== null && Buffer.concat([tail, buf.subarray(0, Math.min(end, find.bytes.length - 1))]).indexOf(find.bytes) >= 0);
+        found = (splitBy ? splitBy.indexOf(find.bytes, from, end) : buf.subarray(from, end).indexOf(find.bytes)) >= 0 || (tail !== null && Buffer.concat([tail, buf.subarray(0, Math.min(end, find.bytes.length - 1))]).indexOf(find.bytes) >= 0);
         find.found = found;
       }
       tail = null;

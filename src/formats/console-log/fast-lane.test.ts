@@ -105,6 +105,37 @@ describe('console-log fast lane (WebAssembly)', () => {
     assert.equal(lane.next, text.indexOf('partial'));
   });
 
+  test('finds a needle where Buffer.indexOf does, in generated text', () => {
+    const lane = new FastLane();
+    let seed = 12345;
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      return seed % n;
+    };
+    const mark = '=== BINARY TRANSFER START ===';
+    const needles = [mark, '=', '==', 'T=', `x${mark.slice(0, 8)}`].map((t) => Buffer.from(t, 'latin1'));
+    let hits = 0;
+    for (let round = 0; round < 5000; round++) {
+      let text = '';
+      for (let n = rand(300); n > 0; n--) text += ' =ABINRSTY\n'[rand(11)];
+      if (rand(2)) {
+        const k = rand(text.length + 1);
+        text = text.slice(0, k) + mark + text.slice(k);
+      }
+      const bytes = Buffer.from(text, 'latin1');
+      bytes.copy(lane.buf);
+      const from = rand(bytes.length + 1);
+      const end = from + rand(bytes.length - from + 1);
+      for (const needle of needles) {
+        const k = bytes.subarray(from, end).indexOf(needle);
+        const want = k < 0 ? -1 : from + k;
+        assert.equal(lane.indexOf(needle, from, end), want, `${JSON.stringify(text)} [${from}, ${end}) ${needle}`);
+        if (want >= 0) hits++;
+      }
+    }
+    assert.ok(hits > 5000);
+  });
+
   test('generated near-misses of ring-event lines index the same with and without the lane', () => {
     mkdirSync(work, { recursive: true });
     const path = join(work, 'near-misses.log');

@@ -10,6 +10,7 @@ let module: WebAssembly.Module | null = null;
 interface Exports {
   memory: WebAssembly.Memory;
   split(s: number, end: number): number;
+  find(s: number, end: number, m: number): number;
   next: WebAssembly.Global;
   [layout: string]: unknown;
 }
@@ -34,6 +35,8 @@ export class FastLane implements LineSplitter {
   next = 0;
   at = -1;
   private readonly x: Exports;
+  private readonly needle: Uint8Array;
+  private lastNeedle: Uint8Array | null = null;
 
   constructor() {
     module ??= new WebAssembly.Module(readFileSync(WASM));
@@ -50,6 +53,7 @@ export class FastLane implements LineSplitter {
     this.slot = new Uint16Array(mem, at('R_SLOT'), rows);
     this.id = new Uint16Array(mem, at('R_ID'), rows);
     this.ticks = new Float64Array(mem, at('R_TICKS'), rows);
+    this.needle = new Uint8Array(mem, at('NEEDLE'), at('NEEDLE_BYTES'));
     // The known types' `NAME label=` bytes, and per id where they are (offset << 16 | length).
     const known = new Uint32Array(mem, at('KNOWN'), 1 << 16);
     const blob = new Uint8Array(mem, at('BLOB'), at('BLOB_BYTES'));
@@ -61,6 +65,18 @@ export class FastLane implements LineSplitter {
       known[id] = (off << 16) | bytes.length;
       off += bytes.length;
     }
+  }
+
+  indexOf(needle: Uint8Array, from: number, end: number): number {
+    if (needle.length > this.needle.length) {
+      const k = this.buf.subarray(from, end).indexOf(needle);
+      return k < 0 ? -1 : from + k;
+    }
+    if (needle !== this.lastNeedle) {
+      this.needle.set(needle);
+      this.lastNeedle = needle;
+    }
+    return this.x.find(from, end, needle.length);
   }
 
   split(s: number, end: number): number {
