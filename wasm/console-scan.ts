@@ -1,36 +1,64 @@
 // AssemblyScript (compiled to WebAssembly by `npm run build`): the console-log
-// indexer's line splitter and its fast lane for Breenix ring-event lines.
+// indexer's line splitter and its fast lane for the commonest lines.
 //
-// JavaScript reads a chunk of the log into INPUT, asks `split` for its
-// complete lines, and gets back each line's start and end, and for a
-// `[TRACE] CPU<n> idx=… ts=… type=0x<id> <NAME> <label>=<payload>[ flags=0x<h>]`
-// line whose name and label are exactly its type's known ones (half the
-// lines of a Breenix capture) the decoded values too. Every other line is
-// classified by the JavaScript families. A line is taken here only when the
-// JavaScript scanner (scanEventLine in breenix-trace.ts) would take it as a
-// known event with the same values; anything unusual is left to it.
+// JavaScript reads a chunk of the log into INPUT and asks `split` for its
+// complete lines: each line's start and end, and for the lines this module
+// classifies itself (KIND_* other than KIND_OTHER) their values too. It takes
+// a line only when the JavaScript families (src/formats/console-log/families/)
+// would give it the same type and values: Breenix ring-event lines with their
+// type's own name and label, Linux printk lines, Breenix log lines (levels,
+// test markers, tags) and plain lines no family claims. Anything unusual — a
+// control byte near the start, a dump line, a junk prefix, seL4 output — is
+// left to the families (KIND_OTHER). The tests index every fixture both ways.
 
 // Memory layout (byte offsets), exported so JavaScript never repeats them.
 export const KNOWN: usize = 64 << 10; // u32 per type id: blob offset << 16 | length; 0 = not a plain known type
 export const BLOB: usize = 320 << 10; // the known types' `NAME label=` bytes
 export const BLOB_BYTES: usize = 128 << 10;
+export const CLASS: usize = 448 << 10; // 256 byte classes (family.ts's CLASS)
+export const NEEDLE: usize = CLASS + 256; // what `find` looks for
+export const NEEDLE_BYTES: usize = 256;
 export const MAX_LINES: i32 = 8192; // lines per `split` call
 export const R_START: usize = 512 << 10; // u32 per line: start (from INPUT)
 export const R_END: usize = R_START + 4 * MAX_LINES; // u32: end, before the newline and a CR
-export const R_TICKS: usize = R_END + 4 * MAX_LINES; // f64: tick count
-export const R_SLOT: usize = R_TICKS + 8 * MAX_LINES; // u16: ring slot
-export const R_ID: usize = R_SLOT + 2 * MAX_LINES; // u16: type id
-export const R_KIND: usize = R_ID + 2 * MAX_LINES; // u8: KIND_*
-export const R_CPU: usize = R_KIND + MAX_LINES; // u8: CPU
-export const NEEDLE: usize = R_CPU + MAX_LINES; // what `find` looks for
-export const NEEDLE_BYTES: usize = 256;
+export const R_TS: usize = R_END + 4 * MAX_LINES; // f64: timestamp (ring events: tick count)
+export const R_AUX: usize = R_TS + 8 * MAX_LINES; // f64: aux (level; ring events: type id)
+export const R_CPU: usize = R_AUX + 8 * MAX_LINES; // f64: CPU
+export const R_SUB_START: usize = R_CPU + 8 * MAX_LINES; // u32: subsystem bytes (from INPUT); start = end for none
+export const R_SUB_END: usize = R_SUB_START + 4 * MAX_LINES; // u32
+export const R_SLOT: usize = R_SUB_END + 4 * MAX_LINES; // u16: ring slot
+export const R_KIND: usize = R_SLOT + 2 * MAX_LINES; // u8: KIND_*
 export const INPUT: usize = 1 << 20;
 export const INPUT_BYTES: usize = 3 << 20;
 
-/** A line left to the JavaScript families. */
+/** A line left to the JavaScript families (blank lines too). */
 export const KIND_OTHER: u8 = 0;
-/** A known ring-event line, decoded. */
+/** A ring-event line with its type's known name and label. */
 export const KIND_EVENT: u8 = 1;
+/** A Linux printk line (family printk, type PRINTK). */
+export const KIND_PRINTK: u8 = 2;
+/** Breenix log lines (family breenix-log: KLOG, TEST_MARKER, TAGGED). */
+export const KIND_KLOG: u8 = 3;
+export const KIND_TEST: u8 = 4;
+export const KIND_TAGGED: u8 = 5;
+/** A line no family claims (LINE). */
+export const KIND_LINE: u8 = 6;
+
+/** Lines longer than this are the families' (their long-line warnings included). */
+const MAX_FAST_LINE: usize = 4096;
+/** Bytes the families look at for control bytes, subsystems, junk prefixes (index.ts, family.ts). */
+const CONTROL_SCAN: usize = 48;
+const HEAD_BYTES: usize = 160;
+const JUNK_PREFIX_MAX: usize = 16;
+
+// Byte classes, as family.ts numbers them.
+const C_SPACE: u8 = 1;
+const C_TAG: u8 = 4;
+const C_MARKER: u8 = 8;
+const C_CAPS: u8 = 16;
+const C_TARGET: u8 = 32;
+const C_SUBSYS: u8 = 64;
+const C_NAME: u8 = 128;
 
 /** Where the last `split` stopped: the start of the first line it did not take (from INPUT). */
 export let next: u32 = 0;
@@ -120,11 +148,273 @@ function event(o: usize, n: usize, i: usize): bool {
     if (!(p + 10 <= n && n <= p + 11 && tagAt(p, n, 102, 108, 97) && load<u32>(p + 4) == 0x303d7367 && load<u8>(p + 8) == 120)) return false;
     for (let q = p + 9; q < n; q++) if (hex(load<u8>(q)) < 0) return false;
   }
-  store<u8>(R_CPU + i, <u8>cpu);
+  store<f64>(R_CPU + (i << 3), <f64>cpu);
   store<u16>(R_SLOT + (i << 1), <u16>slot);
-  store<u16>(R_ID + (i << 1), <u16>id);
-  store<f64>(R_TICKS + (i << 3), ticks);
+  store<f64>(R_AUX + (i << 3), <f64>id);
+  store<f64>(R_TS + (i << 3), ticks);
   return true;
+}
+
+@inline function cls(c: u32): u8 {
+  return load<u8>(CLASS + <usize>c);
+}
+
+@inline function isDigit(c: u32): bool {
+  return c - 48 < 10;
+}
+
+@inline function isLetter(c: u32): bool {
+  return (c | 32) - 97 < 26;
+}
+
+@inline function isUpper(c: u32): bool {
+  return c - 65 < 26;
+}
+
+@inline function isSpace(c: u32): bool {
+  return (cls(c) & C_SPACE) != 0;
+}
+
+/** Byte p of a line ending at e, or 256 past it (which no test accepts, as JavaScript's NaN or -1). */
+@inline function at(p: usize, e: usize): u32 {
+  return p < e ? <u32>load<u8>(p) : 256;
+}
+
+/** End of the run of bytes from p (before e) whose class has `flag` (family.ts's runOf). */
+@inline function runOf(p: usize, e: usize, flag: u8): usize {
+  while (p < e && (cls(load<u8>(p)) & flag) != 0) p++;
+  return p;
+}
+
+/** The line holds `text` (ASCII, at most 8 bytes, given as its little-endian word and length) at p. */
+@inline function has(p: usize, e: usize, word: u64, len: usize): bool {
+  if (p + len > e) return false;
+  const mask: u64 = len == 8 ? 0xffffffffffffffff : ((<u64>1 << (<u64>len * 8)) - 1);
+  // Only the bytes in the line count; reading past them stays inside INPUT.
+  return (load<u64>(p) & mask) == word;
+}
+
+/** A control byte (below space but tab, or DEL) in the line's first CONTROL_SCAN bytes (index.ts's hasControl). */
+function hasControl(o: usize, e: usize): bool {
+  const n = min(e, o + CONTROL_SCAN);
+  const space = i8x16.splat(32);
+  const tab = i8x16.splat(9);
+  const del = i8x16.splat(127);
+  for (let p = o; p < n; p += 16) {
+    const v = v128.load(p);
+    const bad = v128.or(v128.andnot(i8x16.lt_u(v, space), i8x16.eq(v, tab)), i8x16.eq(v, del));
+    let m = i8x16.bitmask(bad);
+    if (n - p < 16) m &= (1 << <i32>(n - p)) - 1;
+    if (m != 0) return true;
+  }
+  return false;
+}
+
+/** Lines the breenix-trace family claims or learns from, besides intact ring events: the families' to read. */
+function traceFamilyLine(o: usize, e: usize): bool {
+  const c0 = at(o, e);
+  // `====== PANIC TRACE DUMP`, `====== END PANIC DUMP`
+  if (c0 == 61) return has(o, e, 0x3d3d3d3d3d3d, 6);
+  if (c0 != 91) return false;
+  const c1 = at(o + 1, e);
+  // `[TRACE`, `[COUNTER`, `[PROVIDER]`, `[SUMMARY]`, by their first bytes: leaving a few more lines to the families is safe.
+  if (c1 == 84) return has(o, e, 0x45434152545b, 6);
+  if (c1 == 67) return has(o, e, 0x45544e554f435b, 7);
+  if (c1 == 80) return has(o, e, 0x4449564f52505b, 7);
+  if (c1 == 83) return has(o, e, 0x5952414d4d55535b, 8);
+  // `[boot] Timer frequency: ` carries the counter frequency.
+  if (c1 == 98) return has(o, e, 0x54205d746f6f625b, 8);
+  return false;
+}
+
+/**
+ * Linux printk's header (printk.ts's header): `<l>` level, `[ secs.frac]`,
+ * an optional `[ T<n>]`/`[ C<n>]` caller; row i gets ts, aux, cpu. Returns
+ * where the message starts, or 0 when the line is not printk.
+ */
+function printkHeader(o: usize, e: usize, i: usize): usize {
+  let p = o;
+  let c = at(p, e);
+  let level: f64 = NaN;
+  if (c == 60) {
+    const d = at(p + 1, e);
+    if (!isDigit(d) || p + 2 >= e || load<u8>(p + 2) != 62) return 0;
+    level = <f64>(d - 48);
+    p += 3;
+    c = at(p, e);
+  }
+  if (c != 91) return 0;
+  p++;
+  while (p < e && load<u8>(p) == 32) p++;
+  let num: f64 = 0;
+  const first = p;
+  while (p < e && isDigit((c = load<u8>(p)))) {
+    num = num * 10 + <f64>(c - 48);
+    p++;
+  }
+  if (p == first || p >= e || load<u8>(p) != 46) return 0;
+  p++;
+  let scale: f64 = 1;
+  while (p < e && isDigit((c = load<u8>(p)))) {
+    num = num * 10 + <f64>(c - 48);
+    scale *= 10;
+    p++;
+  }
+  if (scale == 1 || p >= e || load<u8>(p) != 93) return 0;
+  p++;
+  store<f64>(R_TS + (i << 3), num / scale);
+  store<f64>(R_AUX + (i << 3), level);
+  let q = p;
+  while (q < e && load<u8>(q) == 32) q++;
+  if (q < e && load<u8>(q) == 91) {
+    q++;
+    while (q < e && load<u8>(q) == 32) q++;
+    const kind = at(q, e);
+    if (kind == 84 || kind == 67) {
+      q++;
+      let id: f64 = 0;
+      const from = q;
+      while (q < e && isDigit((c = load<u8>(q)))) {
+        id = id * 10 + <f64>(c - 48);
+        q++;
+      }
+      if (q > from && q < e && load<u8>(q) == 93) {
+        if (kind == 67) store<f64>(R_CPU + (i << 3), id);
+        p = q + 1;
+      }
+    }
+  }
+  if (p < e && load<u8>(p) == 32) p++;
+  return p;
+}
+
+/** printk.ts's subsysEnd: where a subsystem prefix at p ends (before its `:`), or 0. */
+function subsysEnd(o: usize, e: usize, p: usize): usize {
+  const lim = min(e, o + HEAD_BYTES);
+  if (p >= lim) return 0;
+  const c0 = <u32>load<u8>(p);
+  if (isLetter(c0)) {
+    const r = min(runOf(p + 1, e, C_TAG), lim);
+    if (r - p <= 24) {
+      if (r < lim && load<u8>(r) == 32) {
+        const r2 = min(runOf(r + 1, e, C_SUBSYS), lim);
+        const k = <isize>r2 - <isize>(r + 1) - 1;
+        if (k >= 1 && k <= 32 && colonSpace(r2 - 1, lim)) return r2 - 1;
+      }
+      if (colonSpace(r, lim)) return r;
+    }
+  }
+  if ((cls(c0) & C_NAME) == 0) return 0;
+  const a = min(runOf(p, e, C_NAME), lim);
+  if (a + 1 >= lim || load<u8>(a) != 32 || load<u8>(a + 1) != 40) return 0;
+  const b = min(runOf(a + 2, e, C_TAG), lim);
+  if (b == a + 2 || b >= lim || load<u8>(b) != 41) return 0;
+  return colonSpace(b + 1, lim) ? b + 1 : 0;
+}
+
+@inline function colonSpace(q: usize, lim: usize): bool {
+  return q + 1 < lim && load<u8>(q) == 58 && isSpace(load<u8>(q + 1));
+}
+
+@inline function setSub(i: usize, s: usize, e: usize): void {
+  store<u32>(R_SUB_START + (i << 2), <u32>(s - INPUT));
+  store<u32>(R_SUB_END + (i << 2), <u32>(e - INPUT));
+}
+
+/** `[TEST:<suite>:<name>:<VERDICT>` then `:` or `]` (breenix-log.ts's testHead). */
+function testHead(o: usize, e: usize, i: usize): bool {
+  const s = o + 6;
+  const a = runOf(s, e, C_MARKER);
+  if (a == s || a >= e || load<u8>(a) != 58) return false;
+  const b = runOf(a + 1, e, C_MARKER);
+  if (b == a + 1 || b >= e || load<u8>(b) != 58) return false;
+  let c = b + 1;
+  while (c < e && (isUpper(load<u8>(c)) || load<u8>(c) == 95)) c++;
+  if (c == b + 1 || c >= e || (load<u8>(c) != 58 && load<u8>(c) != 93)) return false;
+  setSub(i, s, a);
+  return true;
+}
+
+/** `[ INFO] target::path: ` (breenix-log.ts's klogHead): level as aux, target as sub. */
+function klogHead(o: usize, e: usize, i: usize): bool {
+  const p = runOf(o + 1, e, C_SPACE);
+  let len: usize = 0;
+  let level: f64 = 0;
+  // `ERROR]`, `WARN]`, `INFO]`, `DEBUG]`
+  if (has(p, e, 0x5d524f525245, 6)) {
+    len = 6;
+    level = 3;
+  } else if (has(p, e, 0x5d4e524157, 5)) {
+    len = 5;
+    level = 4;
+  } else if (has(p, e, 0x5d4f464e49, 5)) {
+    len = 5;
+    level = 6;
+  } else if (has(p, e, 0x5d4755424544, 6)) {
+    len = 6;
+    level = 7;
+  } else return false;
+  const q = p + len;
+  const t = runOf(q, e, C_SPACE);
+  if (t == q) return false;
+  store<f64>(R_AUX + (i << 3), level);
+  const m = runOf(t, e, C_TARGET);
+  if (m - t >= 2 && load<u8>(m - 1) == 58 && m < e && isSpace(load<u8>(m))) setSub(i, t, m - 1);
+  return true;
+}
+
+/** `[tag]` or `[ OK ]` (breenix-log.ts's taggedHead). */
+function taggedHead(o: usize, e: usize, i: usize): bool {
+  const p = runOf(o + 1, e, C_SPACE);
+  if (p >= e || !isLetter(load<u8>(p))) return false;
+  const g = runOf(p + 1, e, C_TAG);
+  if (g - p > 32) return false;
+  const q = runOf(g, e, C_SPACE);
+  if (q >= e || load<u8>(q) != 93) return false;
+  setSub(i, p, g);
+  return true;
+}
+
+/** `NET: msg` (breenix-log.ts's capsHead). */
+function capsHead(o: usize, e: usize, i: usize): bool {
+  const g = runOf(o + 1, e, C_CAPS);
+  const n = g - o;
+  if (n < 2 || n > 32 || g + 1 >= e || load<u8>(g) != 58 || !isSpace(load<u8>(g + 1))) return false;
+  setSub(i, o, g);
+  return true;
+}
+
+/** What index.ts's classifier makes of line [o, e) when it is none of the cases left to it (row i gets the values). */
+function classify(o: usize, e: usize, i: usize, dumpSeen: bool): u8 {
+  if (e == o || e - o > MAX_FAST_LINE) return KIND_OTHER;
+  if (event(o, e, i)) return KIND_EVENT;
+  // Other `[TRACE` lines, control bytes, dump lines: the families'.
+  if (traceFamilyLine(o, e) || hasControl(o, e)) return KIND_OTHER;
+  store<f64>(R_TS + (i << 3), NaN);
+  store<f64>(R_AUX + (i << 3), NaN);
+  store<f64>(R_CPU + (i << 3), -1);
+  setSub(i, o, o);
+  const c0 = <u32>load<u8>(o);
+  if (c0 == 91 || c0 == 60) {
+    const p = printkHeader(o, e, i);
+    if (p != 0) {
+      const end = subsysEnd(o, e, p);
+      if (end != 0) setSub(i, p, end);
+      return KIND_PRINTK;
+    }
+  }
+  if (c0 == 91) {
+    if (at(o + 1, e) == 84 && has(o, e, 0x3a545345545b, 6) && testHead(o, e, i)) return KIND_TEST;
+    if (at(o + 6, e) == 93 && klogHead(o, e, i)) return KIND_KLOG;
+    if (taggedHead(o, e, i)) return KIND_TAGGED;
+  } else if (isUpper(c0) && capsHead(o, e, i)) return KIND_TAGGED;
+  // seL4's lines start with one of these: its patterns are the family's.
+  if (c0 == 69 || c0 == 66 || c0 == 74 || c0 == 83 || c0 == 84 || c0 == 65 || c0 == 115 || isDigit(c0)) return KIND_OTHER;
+  // A plain line, unless it may hold a dump mark or a marker behind junk.
+  if (dumpSeen) return KIND_OTHER;
+  const n = min(e, o + JUNK_PREFIX_MAX + 1);
+  for (let p = o + 1; p < n; p++) if (load<u8>(p) == 91) return KIND_OTHER;
+  return KIND_LINE;
 }
 
 /**
@@ -132,7 +422,7 @@ function event(o: usize, n: usize, i: usize): bool {
  * how many, with their starts, ends and kinds in the result rows; `next` is
  * where the first line not taken starts.
  */
-export function split(s: u32, end: u32): i32 {
+export function split(s: u32, end: u32, dumpSeen: bool): i32 {
   const lim = INPUT + <usize>end;
   const newline = i8x16.splat(10);
   let from = INPUT + <usize>s;
@@ -158,7 +448,7 @@ export function split(s: u32, end: u32): i32 {
     const i = <usize>n;
     store<u32>(R_START + (i << 2), <u32>(from - INPUT));
     store<u32>(R_END + (i << 2), <u32>(e - INPUT));
-    store<u8>(R_KIND + i, event(from, e, i) ? KIND_EVENT : KIND_OTHER);
+    store<u8>(R_KIND + i, classify(from, e, i, dumpSeen));
     n++;
     from = p + 1;
   }

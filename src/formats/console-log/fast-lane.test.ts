@@ -18,7 +18,7 @@ const LINUX = fileURLToPath(new URL('../../../../test/fixtures/linux/', import.m
 
 const work = join(tmpdir(), `kscope-fast-lane-${process.pid}`);
 
-/** Indexes `path` with and without the lane and asserts the two agree; returns the lane's ring events. */
+/** Indexes `path` with and without the lane and asserts the two agree; returns how many lines the lane classified. */
 function assertSameIndex(path: string): number {
   const size = readFileSync(path).length;
   const read = (fast: boolean) => {
@@ -38,7 +38,7 @@ function assertSameIndex(path: string): number {
   return countLaneEvents(readFileSync(path));
 }
 
-/** Ring-event lines the lane itself decodes in `bytes`. */
+/** Lines the lane classifies itself in `bytes`. */
 function countLaneEvents(bytes: Buffer): number {
   const lane = new FastLane();
   let events = 0;
@@ -47,7 +47,7 @@ function countLaneEvents(bytes: Buffer): number {
     part.copy(lane.buf);
     let s = 0;
     for (let n; (n = lane.split(s, part.length)) > 0; s = lane.next) {
-      for (let k = 0; k < n; k++) if (lane.kind[k] === FastLane.EVENT) events++;
+      for (let k = 0; k < n; k++) if (lane.kind[k] !== lane.kinds.OTHER) events++;
     }
     if (s === 0) break;
     at += s;
@@ -88,6 +88,105 @@ function nearMisses(): string {
   return lines.join('\n') + '\n';
 }
 
+/** A seeded generator of integers in [0, n) (xorshift32: a linear congruential one's low bits repeat). */
+function xorshift(seed: number): (n: number) => number {
+  let x = seed | 0 || 1;
+  return (n) => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) % n;
+  };
+}
+
+/** Real console lines of every family (the Linux fixtures, and the shared captures when present), a few of each shape. */
+function realLines(): string[] {
+  const texts = readdirSync(LINUX)
+    .filter((n) => n.endsWith('.log.gz'))
+    .map((n) => gunzipSync(readFileSync(join(LINUX, n))).toString('latin1'));
+  if (existsSync(SAMPLES)) for (const f of readdirSync(SAMPLES).sort()) texts.push(readFileSync(join(SAMPLES, f), 'latin1'));
+  const byShape = new Map<string, string[]>();
+  for (const text of texts) {
+    for (const line of text.split('\n')) {
+      // The shape: the line's first bytes with letters and digits folded.
+      const shape = line.slice(0, 12).replace(/[a-z]/g, 'a').replace(/[A-Z]/g, 'A').replace(/[0-9]/g, '0');
+      const some = byShape.get(shape) ?? [];
+      if (some.length < 3) some.push(line.slice(0, 200));
+      byShape.set(shape, some);
+    }
+  }
+  return [...byShape.values()].flat();
+}
+
+/** Each line with one byte deleted, replaced by a byte the grammars care about, or doubled, in its first 48 bytes. */
+function mutations(lines: string[]): string {
+  const bytes = [' ', '[', ']', ':', '<', '>', '.', '0', '9', 'A', 'z', '_', '-', '(', ')', '=', '\t', '\0', '\xa0', '\x1b', '\r'];
+  const rand = xorshift(7);
+  const out: string[] = [];
+  for (const line of lines) {
+    out.push(line);
+    for (let i = 0; i < Math.min(line.length, 48); i++) {
+      const r = rand(3);
+      if (r === 0) out.push(line.slice(0, i) + line.slice(i + 1));
+      else if (r === 1) out.push(line.slice(0, i) + bytes[rand(bytes.length)] + line.slice(i + 1));
+      else out.push(line.slice(0, i) + line[i] + line.slice(i));
+    }
+  }
+  return out.join('\n') + '\n';
+}
+
+/**
+ * Lines built from the families' grammars with every field drawn at and around its limits:
+ * printk headers and subsystem prefixes, Breenix levels, test markers, tags and CAPS prefixes,
+ * brackets where a junk prefix ends, control bytes where the control scan ends.
+ */
+function grammarLines(count: number): string {
+  const rand = xorshift(99);
+  const pick = <T>(xs: readonly T[]): T => xs[rand(xs.length)];
+  // Half the runs as long as their field allows or one or two short of it: where the limits are.
+  const run = (chars: string, max: number) => {
+    let out = '';
+    for (let n = rand(2) ? rand(max + 1) : Math.max(0, max - rand(3)); n > 0; n--) out += chars[rand(chars.length)];
+    return out;
+  };
+  const digits = (max: number) => run('0123456789', max);
+  const lower = 'abcdefghijklmnopqrstuvwxyz';
+  const tag = `${lower}ABCXYZ0129_.-`;
+  const subsys = `${tag}:()`;
+  const ws = [' ', '\t', '\xa0', '', 'x', '  '];
+  const word = (max: number) => pick([...lower, 'A', 'Z', '_', '0']) + run(tag, max);
+  const message = () =>
+    pick([
+      () => `${word(26)}${pick(['', ` ${run(subsys, 34)}`])}:${pick(ws)}${run(lower + ' ', 20)}`,
+      () => `${run(`${tag}`, 8)} (${run(tag, 6)})${pick([':', ''])}${pick(ws)}rest`,
+      () => run(`${lower} :[]`, 30),
+      () => `${pick(['', '[', 'x[', '0123456789abcdef['])}${run(lower, 5)}`,
+    ])();
+  const lines: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const line = pick([
+      // printk
+      () => `${pick(['', '', '<6>', '<x>', '<6', '<12>'])}[${run(' ', 6)}${digits(7)}${pick(['.', '.', '.', '', ','])}${digits(7)}${pick([']', ']', ']', '', ')'])}${pick(['', ' ', '  '])}${pick(['', '', `[${run(' ', 4)}${pick(['T', 'C', 'X'])}${digits(4)}${pick([']', ']', ''])}`])}${pick(['', ' '])}${message()}`,
+      // Breenix klog
+      () => `[${run(' ', 3)}${pick(['ERROR', 'WARN', 'INFO', 'DEBUG', 'TRACE', 'INF'])}]${pick(ws)}${run(`${lower}_:`, 24)}${pick([':', ''])}${pick(ws)}${message()}`,
+      // test markers
+      () => `[TEST:${run(`${lower}_ :]`, 8)}:${run(`${lower}_ :]`, 10)}:${run('PASFILTMEOU_x:]', 8)}${pick([']', ':', ''])}${run(lower, 4)}]`,
+      // tags, CAPS prefixes
+      () => `[${run(' ', 2)}${pick([...lower, '0', '_', ''])}${run(tag, 34)}${run(' ', 2)}${pick([']', ''])}${pick(['', ' '])}${message()}`,
+      () => `${pick(['A', 'N', 'E', 'Z', 'a'])}${run('ABCXYZ0129_', 34)}:${pick(ws)}${message()}`,
+      // plain lines, seL4-like starts, junk prefixes
+      () => `${pick(['', 'T2T3', 'Starting ', 'ELF-loader started', '12/34 tests passed', 'x'])}${run(`${lower} `, 18)}${pick(['', '['])}${message()}`,
+      () => `${run(lower, 1).repeat(rand(20))}${pick(['[TEST:a:b:PASS]', '[ INFO] x: y', '[boot] hi', `[${message()}`])}`,
+      // TII dump marks, in the last tenth only: after one, plain lines are the families' (they count marks).
+      () => (i > count * 0.9 ? `${pick(['', '  ', 'T2', 'x'.repeat(20)])}=== BINARY TRANSFER START ===${run(lower, 5)}` : 'plain'),
+    ])();
+    // A control byte, most often where the control scan ends.
+    const k = rand(2) ? 40 + rand(12) : rand(48);
+    lines.push(rand(6) === 0 && line.length > k ? line.slice(0, k) + pick(['\x1b', '\x7f', '\x01', '\t']) + line.slice(k + 1) : line);
+  }
+  return lines.join('\n') + '\n';
+}
+
 describe('console-log fast lane (WebAssembly)', () => {
   test('decodes a known ring-event line and leaves a garbled one to the families', () => {
     const [id, bytes] = plainKnownTypes()[0];
@@ -97,8 +196,8 @@ describe('console-log fast lane (WebAssembly)', () => {
     const lane = new FastLane();
     Buffer.from(text, 'latin1').copy(lane.buf);
     assert.equal(lane.split(0, text.length), 3);
-    assert.deepEqual(Array.from(lane.kind.subarray(0, 3)), [FastLane.EVENT, 0, 0]);
-    assert.deepEqual([lane.cpu[0], lane.slot[0], lane.ticks[0], lane.id[0]], [3, 1017, 12345678901, id]);
+    assert.deepEqual(Array.from(lane.kind.subarray(0, 3)), [lane.kinds.EVENT, lane.kinds.LINE, lane.kinds.OTHER]);
+    assert.deepEqual([lane.cpu[0], lane.slot[0], lane.ts[0], lane.aux[0]], [3, 1017, 12345678901, id]);
     // The CR is not part of the line; the unfinished last line is left for the next read.
     assert.equal(text.slice(lane.starts[0], lane.ends[0]).endsWith('flags=0x1f'), true);
     assert.equal(text.slice(lane.starts[1], lane.ends[1]), 'boot ok');
@@ -107,11 +206,7 @@ describe('console-log fast lane (WebAssembly)', () => {
 
   test('finds a needle where Buffer.indexOf does, in generated text', () => {
     const lane = new FastLane();
-    let seed = 12345;
-    const rand = (n: number) => {
-      seed = (seed * 1103515245 + 12345) >>> 0;
-      return seed % n;
-    };
+    const rand = xorshift(12345);
     const mark = '=== BINARY TRANSFER START ===';
     const needles = [mark, '=', '==', 'T=', `x${mark.slice(0, 8)}`].map((t) => Buffer.from(t, 'latin1'));
     let hits = 0;
@@ -142,6 +237,28 @@ describe('console-log fast lane (WebAssembly)', () => {
     writeFileSync(path, nearMisses(), 'latin1');
     try {
       assert.ok(assertSameIndex(path) > 40, 'the lane took the intact lines');
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
+
+  test('real lines of every family, broken one byte at a time, index the same with and without the lane', () => {
+    mkdirSync(work, { recursive: true });
+    const path = join(work, 'mutated.log');
+    writeFileSync(path, mutations(realLines()), 'latin1');
+    try {
+      assert.ok(assertSameIndex(path) > 1000, 'the lane classified lines itself');
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
+
+  test('lines generated from the families\' grammars index the same with and without the lane', () => {
+    mkdirSync(work, { recursive: true });
+    const path = join(work, 'grammar.log');
+    writeFileSync(path, grammarLines(60_000), 'latin1');
+    try {
+      assert.ok(assertSameIndex(path) > 10_000, 'the lane classified lines itself');
     } finally {
       rmSync(work, { recursive: true, force: true });
     }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { LineSplitter } from '../../util/lines.js';
+import { CLASS } from './family.js';
 import { plainKnownTypes } from './families/breenix-trace.js';
 
 /** Built by `npm run build` from wasm/console-scan.ts (AssemblyScript). */
@@ -9,36 +10,42 @@ let module: WebAssembly.Module | null = null;
 
 interface Exports {
   memory: WebAssembly.Memory;
-  split(s: number, end: number): number;
+  split(s: number, end: number, dumpSeen: number): number;
   find(s: number, end: number, m: number): number;
   next: WebAssembly.Global;
   [layout: string]: unknown;
 }
 
 /**
- * The console indexer's WebAssembly line splitter: it splits each read into
- * lines, and decodes the Breenix ring-event lines whose name and label are
- * their type's known ones (`kind[at] === FastLane.EVENT`: cpu, slot, ticks, id
- * hold the values). Every other line is the JavaScript families' to classify.
+ * The console indexer's WebAssembly line splitter and fast lane
+ * (wasm/console-scan.ts): it splits each read into lines and classifies the
+ * commonest ones itself — `kind[at]` is one of the KIND_* below, with the
+ * row's values in ts, aux, cpu and the subsystem's bytes in
+ * [subStart, subEnd); a ring event's tick count in ts, type id in aux and
+ * slot in slot. KIND_OTHER lines are the JavaScript families' to classify.
  * One per thread: the read buffer lives in the module's memory.
  */
 export class FastLane implements LineSplitter {
-  static readonly EVENT = 1;
   readonly buf: Buffer;
   readonly starts: Uint32Array;
   readonly ends: Uint32Array;
   readonly kind: Uint8Array;
-  readonly cpu: Uint8Array;
+  readonly ts: Float64Array;
+  readonly aux: Float64Array;
+  readonly cpu: Float64Array;
+  readonly subStart: Uint32Array;
+  readonly subEnd: Uint32Array;
   readonly slot: Uint16Array;
-  readonly id: Uint16Array;
-  readonly ticks: Float64Array;
   next = 0;
   at = -1;
+  /** The module's KIND_* numbers. */
+  readonly kinds: Record<'OTHER' | 'EVENT' | 'PRINTK' | 'KLOG' | 'TEST' | 'TAGGED' | 'LINE', number>;
   private readonly x: Exports;
   private readonly needle: Uint8Array;
   private lastNeedle: Uint8Array | null = null;
 
-  constructor() {
+  /** `dumpMark.found` true leaves plain lines to the families (they count dump marks in them). */
+  constructor(private readonly dumpMark?: { found: boolean }) {
     module ??= new WebAssembly.Module(readFileSync(WASM));
     const x = new WebAssembly.Instance(module).exports as unknown as Exports;
     this.x = x;
@@ -49,18 +56,22 @@ export class FastLane implements LineSplitter {
     this.starts = new Uint32Array(mem, at('R_START'), rows);
     this.ends = new Uint32Array(mem, at('R_END'), rows);
     this.kind = new Uint8Array(mem, at('R_KIND'), rows);
-    this.cpu = new Uint8Array(mem, at('R_CPU'), rows);
+    this.ts = new Float64Array(mem, at('R_TS'), rows);
+    this.aux = new Float64Array(mem, at('R_AUX'), rows);
+    this.cpu = new Float64Array(mem, at('R_CPU'), rows);
+    this.subStart = new Uint32Array(mem, at('R_SUB_START'), rows);
+    this.subEnd = new Uint32Array(mem, at('R_SUB_END'), rows);
     this.slot = new Uint16Array(mem, at('R_SLOT'), rows);
-    this.id = new Uint16Array(mem, at('R_ID'), rows);
-    this.ticks = new Float64Array(mem, at('R_TICKS'), rows);
     this.needle = new Uint8Array(mem, at('NEEDLE'), at('NEEDLE_BYTES'));
+    this.kinds = { OTHER: at('KIND_OTHER'), EVENT: at('KIND_EVENT'), PRINTK: at('KIND_PRINTK'), KLOG: at('KIND_KLOG'), TEST: at('KIND_TEST'), TAGGED: at('KIND_TAGGED'), LINE: at('KIND_LINE') };
+    new Uint8Array(mem, at('CLASS'), 256).set(CLASS);
     // The known types' `NAME label=` bytes, and per id where they are (offset << 16 | length).
     const known = new Uint32Array(mem, at('KNOWN'), 1 << 16);
     const blob = new Uint8Array(mem, at('BLOB'), at('BLOB_BYTES'));
     let off = 1; // 0 marks "no known type"
     for (const [id, bytes] of plainKnownTypes()) {
       // Offsets live in 16 bits.
-    if (off + bytes.length > Math.min(blob.length, 0xffff)) continue;
+      if (off + bytes.length > Math.min(blob.length, 0xffff)) continue;
       blob.set(bytes, off);
       known[id] = (off << 16) | bytes.length;
       off += bytes.length;
@@ -80,7 +91,7 @@ export class FastLane implements LineSplitter {
   }
 
   split(s: number, end: number): number {
-    const n = this.x.split(s, end);
+    const n = this.x.split(s, end, this.dumpMark?.found ? 1 : 0);
     this.next = this.x.next.value as number;
     return n;
   }

@@ -16,6 +16,7 @@ import { breenixTrace } from './families/breenix-trace.js';
 import { printk } from './families/printk.js';
 import { sel4 } from './families/sel4.js';
 import { FastLane } from './fast-lane.js';
+import { SubCache } from '../../util/sub-cache.js';
 
 /** Families in the order they are tried; the first match wins, LINE is the fallback. Breenix trace must stay first (scanRange's fast path). */
 export const FAMILIES: readonly LineFamily[] = [breenixTrace, printk, breenixLog, sel4];
@@ -116,6 +117,17 @@ const decoder: RowDecoder = {
   },
 };
 
+/** The global type of each kind of line the fast lane classifies itself (see FastLane). */
+function laneTypes(k: FastLane['kinds']): number[] {
+  const out: number[] = [];
+  out[k.PRINTK] = FAMILY_BASE[FAMILIES.indexOf(printk)] + printk.types.indexOf('PRINTK');
+  out[k.KLOG] = FAMILY_BASE[FAMILIES.indexOf(breenixLog)] + breenixLog.types.indexOf('KLOG');
+  out[k.TEST] = FAMILY_BASE[FAMILIES.indexOf(breenixLog)] + breenixLog.types.indexOf('TEST_MARKER');
+  out[k.TAGGED] = FAMILY_BASE[FAMILIES.indexOf(breenixLog)] + breenixLog.types.indexOf('TAGGED');
+  out[k.LINE] = 0;
+  return out;
+}
+
 /** What one thread found over a byte range of the log; line numbers count from 1 at the range start. */
 export interface RangeResult {
   piece: TablePiece;
@@ -178,8 +190,12 @@ export function scanRange(path: string, name: string, start: number, end: number
   const traceMatcher = breenixTrace.create();
   const matchers = [traceMatcher, ...FAMILIES.slice(1).map((f) => f.create())];
   const classify = classifier(matchers);
-  // Splits the lines and reads the known ring-event lines itself: those skip the families.
-  const lane = fast ? new FastLane() : null;
+  const dumpMark = { bytes: DUMP_START, found: false };
+  // Splits the lines and classifies the commonest itself: those skip the families.
+  const lane = fast ? new FastLane(dumpMark) : null;
+  const K = lane?.kinds;
+  const LANE_TYPES = K ? laneTypes(K) : [];
+  const subs = new SubCache();
   const view = new LineView();
   let blank = 0;
   let junk = 0;
@@ -187,7 +203,6 @@ export function scanRange(path: string, name: string, start: number, end: number
   let dumps = 0;
   let lastLine = 0;
   let longLines = 0;
-  const dumpMark = { bytes: DUMP_START, found: false };
   const { lines, found } = forEachLine(
     path,
     (buf, s, e, lineNo, off, piece) => {
@@ -208,8 +223,18 @@ export function scanRange(path: string, name: string, start: number, end: number
       row.sub = '';
       row.aux = NaN;
       const k = lane === null ? -1 : lane.at;
-      if (lane !== null && k >= 0 && lane.kind[k] === FastLane.EVENT) {
-        row.type = FAMILY_BASE[0] + traceMatcher.knownEvent(lane.cpu[k], lane.slot[k], lane.ticks[k], lane.id[k], row);
+      const kind = lane === null || k < 0 ? 0 : lane.kind[k];
+      if (lane !== null && K !== undefined && kind !== K.OTHER) {
+        if (kind === K.EVENT) row.type = FAMILY_BASE[0] + traceMatcher.knownEvent(lane.cpu[k], lane.slot[k], lane.ts[k], lane.aux[k], row);
+        else {
+          row.type = LANE_TYPES[kind];
+          row.ts = lane.ts[k];
+          row.aux = lane.aux[k];
+          row.cpu = lane.cpu[k];
+          const a = lane.subStart[k];
+          const z = lane.subEnd[k];
+          if (a !== z) row.sub = subs.get(buf, a, z);
+        }
         b.add(lineNo, off, e - s, row);
         lastLine = lineNo;
         if ((lineNo & 0xffff) === 0) progress?.(off - start, end - start);
