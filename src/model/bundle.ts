@@ -45,6 +45,56 @@ function fitsIn(data: Column, dtype: Dtype): boolean {
 }
 
 /**
+ * `data` in the narrower `dtype`, converted into `scratch` (grown when too
+ * short), or null when a value does not fit. One loop per pair of types the
+ * builders narrow (each stays monomorphic); other pairs by a typed-array copy.
+ */
+function narrowed(data: Column, dtype: Dtype, scratch: Column): Column | null {
+  const n = data.length;
+  if (dtype === 'f32' && data instanceof Float64Array) {
+    const out = scratch.length >= n && scratch instanceof Float32Array ? scratch : new Float32Array(n);
+    return toF32(data, out, n) ? out.subarray(0, n) : null;
+  }
+  if (dtype === 'u16' && data instanceof Uint32Array) {
+    const out = scratch.length >= n && scratch instanceof Uint16Array ? scratch : new Uint16Array(n);
+    return toU16(data, out, n) ? out.subarray(0, n) : null;
+  }
+  if (dtype === 'i8' && data instanceof Int16Array) {
+    const out = scratch.length >= n && scratch instanceof Int8Array ? scratch : new Int8Array(n);
+    return toI8(data, out, n) ? out.subarray(0, n) : null;
+  }
+  return fitsIn(data, dtype) ? new CTOR[dtype](data) : null;
+}
+
+function toF32(data: Float64Array, out: Float32Array, n: number): boolean {
+  for (let i = 0; i < n; i++) {
+    const v = data[i];
+    const f = Math.fround(v);
+    if (f !== v && v === v) return false;
+    out[i] = f;
+  }
+  return true;
+}
+
+function toU16(data: Uint32Array, out: Uint16Array, n: number): boolean {
+  for (let i = 0; i < n; i++) {
+    const v = data[i];
+    if (v > 0xffff) return false;
+    out[i] = v;
+  }
+  return true;
+}
+
+function toI8(data: Int16Array, out: Int8Array, n: number): boolean {
+  for (let i = 0; i < n; i++) {
+    const v = data[i];
+    if (v > 127 || v < -128) return false;
+    out[i] = v;
+  }
+  return true;
+}
+
+/**
  * One file of a column written in pieces (one per indexing thread). On read,
  * `add` is added to every value (line numbers counted from a piece's start)
  * and `map` replaces each value v by map[v] (ids interned per piece).
@@ -117,7 +167,7 @@ export class MemoryColumns implements ColumnSink {
  */
 export class ColumnWriter implements ColumnSink {
   /** Per column: its file, the dtype given (`dtype`), the one stored (`stored`) and the values written. */
-  private readonly fds = new Map<string, { fd: number; dtype: Dtype; stored: Dtype; length: number }>();
+  private readonly fds = new Map<string, { fd: number; dtype: Dtype; stored: Dtype; length: number; scratch?: Column }>();
 
   constructor(
     readonly dir: string,
@@ -135,8 +185,12 @@ export class ColumnWriter implements ColumnSink {
       f = { fd: openSync(join(this.dir, this.fileOf(name)), 'w+'), dtype, stored: narrow && fitsIn(data, narrow) ? narrow : dtype, length: 0 };
       this.fds.set(name, f);
     }
-    if (f.stored !== f.dtype && !fitsIn(data, f.stored)) this.widen(f);
-    const out = f.stored === f.dtype ? data : new CTOR[f.stored](data);
+    let out: Column = data;
+    if (f.stored !== f.dtype) {
+      const narrow = narrowed(data, f.stored, (f.scratch ??= new CTOR[f.stored](data.length)));
+      if (narrow) out = narrow;
+      else this.widen(f);
+    }
     writeAll(f.fd, out, f.length * out.BYTES_PER_ELEMENT);
     f.length += data.length;
   }
