@@ -467,18 +467,18 @@ export function split(s: u32, end: u32, dumpSeen: bool): i32 {
 
 /**
  * Where NEEDLE[0, m) first occurs in INPUT[s, end) (from INPUT), or -1:
- * positions whose first and last byte match are found 16 at a time, and
- * only those are compared whole.
+ * positions whose bytes k1 and k2 (two rare ones of the needle, below m)
+ * match are found 16 at a time, and only those are compared whole.
  */
-export function find(s: u32, end: u32, m: u32): i32 {
+export function find(s: u32, end: u32, m: u32, k1: u32, k2: u32): i32 {
   const lim = INPUT + <usize>end;
   const len = <usize>m;
   let p = INPUT + <usize>s;
   if (len == 0) return p <= lim ? <i32>s : -1;
-  const first = i8x16.splat(load<u8>(NEEDLE));
-  const last = i8x16.splat(load<u8>(NEEDLE + len - 1));
+  const a = i8x16.splat(load<u8>(NEEDLE + <usize>k1));
+  const b = i8x16.splat(load<u8>(NEEDLE + <usize>k2));
   while (p + len + 15 <= lim) {
-    let mask = i8x16.bitmask(v128.and(i8x16.eq(v128.load(p), first), i8x16.eq(v128.load(p + len - 1), last)));
+    let mask = i8x16.bitmask(v128.and(i8x16.eq(v128.load(p + <usize>k1), a), i8x16.eq(v128.load(p + <usize>k2), b)));
     while (mask != 0) {
       const k = <usize>ctz(mask);
       if (memory.compare(p + k, NEEDLE, len) == 0) return <i32>(p + k - INPUT);

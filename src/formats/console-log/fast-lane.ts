@@ -11,9 +11,25 @@ let module: WebAssembly.Module | null = null;
 interface Exports {
   memory: WebAssembly.Memory;
   split(s: number, end: number, dumpSeen: number): number;
-  find(s: number, end: number, m: number): number;
+  find(s: number, end: number, m: number, k1: number, k2: number): number;
   next: WebAssembly.Global;
   [layout: string]: unknown;
+}
+
+/** How common a byte is in console text, roughly: spaces, `=`, lowercase and digits most; capitals and rare punctuation least. */
+function commonness(c: number): number {
+  if (c === 32 || c === 61) return 3;
+  if ((c >= 97 && c <= 122) || (c >= 48 && c <= 57)) return 2;
+  if (c >= 65 && c <= 90) return 1;
+  return 0;
+}
+
+/** Two positions of the needle whose bytes differ and are rare in logs: the ones `find` filters candidates by. */
+function probes(needle: Uint8Array): [number, number] {
+  const order = [...needle.keys()].sort((x, y) => commonness(needle[x]) - commonness(needle[y]) || x - y);
+  const first = order[0] ?? 0;
+  const second = order.find((k) => needle[k] !== needle[first]) ?? needle.length - 1;
+  return [first, Math.max(0, second)];
 }
 
 /**
@@ -43,6 +59,7 @@ export class FastLane implements LineSplitter {
   private readonly x: Exports;
   private readonly needle: Uint8Array;
   private lastNeedle: Uint8Array | null = null;
+  private probes = [0, 0];
 
   /** `dumpMark.found` true leaves plain lines to the families (they count dump marks in them). */
   constructor(private readonly dumpMark?: { found: boolean }) {
@@ -86,8 +103,9 @@ export class FastLane implements LineSplitter {
     if (needle !== this.lastNeedle) {
       this.needle.set(needle);
       this.lastNeedle = needle;
+      this.probes = probes(needle);
     }
-    return this.x.find(from, end, needle.length);
+    return this.x.find(from, end, needle.length, this.probes[0], this.probes[1]);
   }
 
   split(s: number, end: number): number {
