@@ -17,15 +17,13 @@ export const MAX_LINE_BYTES = 1 << 20;
  * into `buf`; `split(s, end)` takes complete lines of buf[s, end) — at least
  * one whenever a newline lies there — and returns how many, their starts and
  * ends (newline and a trailing CR excluded) in `starts`/`ends`, and sets
- * `next` to where the first line not taken starts. While line k of a split
- * is handed to onLine, `at` is k; -1 for a line forEachLine split itself.
+ * `next` to where the first line not taken starts.
  */
 export interface LineSplitter {
   readonly buf: Buffer;
   readonly starts: Uint32Array;
   readonly ends: Uint32Array;
   next: number;
-  at: number;
   split(s: number, end: number): number;
   /** Where `needle` first occurs in buf[from, end), or -1 (Buffer.indexOf's answer). */
   indexOf(needle: Uint8Array, from: number, end: number): number;
@@ -44,7 +42,10 @@ export interface LineSplitter {
  * handed over, so a caller can skip looking for it in every line before.
  * With `claim`, each read up to byte `end` first asks claim(end) how far it
  * may go, and reading stops there (a line start: see Handoff). With
- * `splitter`, lines are split by it (see LineSplitter), into its buffer.
+ * `lanes`, reads go into its splitter's buffer and whole lines are split by
+ * it (see LineSplitter) and handed over a split at a time:
+ * onBatch(buf, n, lineNo, base) for its n lines, numbered from lineNo + 1,
+ * at offsets base + starts[k]; onLine then gets only long lines' pieces.
  */
 export function forEachLine(
   path: string,
@@ -53,7 +54,7 @@ export function forEachLine(
   range: { start: number; end: number } = { start: 0, end: Infinity },
   find?: { bytes: Uint8Array; found: boolean },
   claim?: (end: number) => number,
-  splitter?: LineSplitter,
+  lanes?: { splitter: LineSplitter; onBatch(buf: Buffer, n: number, lineNo: number, base: number): void },
 ): { lines: number; bytes: number; longLines: number; found: boolean } {
   const src = new FileSource(path);
   try {
@@ -61,7 +62,7 @@ export function forEachLine(
     // One buffer: a read lands after the unfinished line carried from the last one (at most MAX_LINE_BYTES).
     const chunk = Math.max(1, Math.min(chunkBytes, stop - range.start));
     const size = chunk + MAX_LINE_BYTES + 1;
-    const splitBy = splitter !== undefined && splitter.buf.length >= size ? splitter : null;
+    const splitBy = lanes !== undefined && lanes.splitter.buf.length >= size ? lanes.splitter : null;
     const buf = splitBy ? splitBy.buf : Buffer.allocUnsafe(size);
     let carry = 0;
     let base = range.start;
@@ -90,15 +91,11 @@ export function forEachLine(
       let s = 0;
       for (;;) {
         // A long line's next piece is this loop's to hand over; whole lines the splitter's.
-        if (splitBy && piece === 0) {
+        if (splitBy && lanes && piece === 0) {
           const n = splitBy.split(s, end);
           if (n === 0) break;
-          const { starts, ends } = splitBy;
-          for (let k = 0; k < n; k++) {
-            splitBy.at = k;
-            onLine(buf, starts[k], ends[k], ++lineNo, base + starts[k], 0);
-          }
-          splitBy.at = -1;
+          lanes.onBatch(buf, n, lineNo, base);
+          lineNo += n;
           s = splitBy.next;
           continue;
         }

@@ -35,7 +35,7 @@ function probes(needle: Uint8Array): [number, number] {
 /**
  * The console indexer's WebAssembly line splitter and fast lane
  * (wasm/console-scan.ts): it splits each read into lines and classifies the
- * commonest ones itself — `kind[at]` is one of the KIND_* below, with the
+ * commonest ones itself — line k's `kind[k]` is one of the KIND_* below, with the
  * row's values in ts, aux, cpu and the subsystem's bytes in
  * [subStart, subEnd); a ring event's tick count in ts, type id in aux and
  * slot in slot. KIND_OTHER lines are the JavaScript families' to classify.
@@ -53,7 +53,6 @@ export class FastLane implements LineSplitter {
   readonly subEnd: Uint32Array;
   readonly slot: Uint16Array;
   next = 0;
-  at = -1;
   /** The module's KIND_* numbers. */
   readonly kinds: Record<'OTHER' | 'EVENT' | 'PRINTK' | 'KLOG' | 'TEST' | 'TAGGED' | 'LINE', number>;
   private readonly x: Exports;

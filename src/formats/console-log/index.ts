@@ -203,81 +203,84 @@ export function scanRange(path: string, name: string, start: number, end: number
   let dumps = 0;
   let lastLine = 0;
   let longLines = 0;
-  const { lines, found } = forEachLine(
-    path,
-    (buf, s, e, lineNo, off, piece) => {
-      if (s === e) {
-        blank++;
-        return;
+  /** One line, classified by the families (a piece > 0 is part of a line longer than MAX_LINE_BYTES). */
+  const line = (buf: Buffer, s: number, e: number, lineNo: number, off: number, piece: number): void => {
+    if (s === e) {
+      blank++;
+      return;
+    }
+    if (piece > 1) {
+      b.extendLast(off + (e - s));
+      return;
+    }
+    if (piece === 1 || e - s > MAX_LINE_BYTES) {
+      longLines++;
+      diags.add({ code: 'LONG_LINE', severity: 'warning', file: name, line: lineNo, message: 'line is longer than 1 MiB; indexed as one event' });
+    }
+    row.ts = NaN;
+    row.cpu = -1;
+    row.sub = '';
+    row.aux = NaN;
+    view.set(buf, s, e);
+    // Escapes and junk show at a line's start; scanning only there keeps this check cheap.
+    // A trace event line is checked to its last byte by its family, so it skips this.
+    const traceLine = view.has(TRACE_CPU);
+    const cleaned = !traceLine && hasControl(view);
+    if (cleaned) {
+      if (isBinaryJunk(view)) {
+        binary++;
+        diags.add({ code: 'BINARY_JUNK', severity: 'warning', file: name, line: lineNo, message: 'binary data in a text log; kept as a LINE event' });
       }
-      if (piece > 1) {
-        b.extendLast(off + (e - s));
-        return;
+      const clean = Buffer.from(cleanLine(view.full()), 'latin1');
+      view.set(clean, 0, clean.length);
+    }
+    // Half the lines of a Breenix capture are ring events: their family is first, so asking it alone decides the same.
+    const first = traceLine ? traceMatcher(view, row) : -1;
+    let t = first >= 0 ? FAMILY_BASE[0] + first : classify(view, row, traceLine ? 1 : 0);
+    if (t === 0) {
+      // The mark opens its line, maybe behind spaces or another CPU's junk.
+      // Only where the raw bytes hold the mark, or may once control bytes are stripped.
+      if ((dumpMark.found || cleaned) && bytesIn(view.buf, view.s, Math.min(view.e, view.s + JUNK_PREFIX_MAX + 8 + DUMP_START.length), DUMP_START)) dumps++;
+      const k = junkPrefixEnd(view);
+      if (k > 0) {
+        view.set(view.buf, view.s + k, view.e);
+        t = classify(view, row, 0);
+        if (t !== 0) junk++;
       }
-      if (piece === 1 || e - s > MAX_LINE_BYTES) {
-        longLines++;
-        diags.add({ code: 'LONG_LINE', severity: 'warning', file: name, line: lineNo, message: 'line is longer than 1 MiB; indexed as one event' });
+    }
+    row.type = t;
+    b.add(lineNo, off, e - s, row);
+    lastLine = lineNo;
+    if ((lineNo & 0xffff) === 0) progress?.(off - start, end - start);
+  };
+  /** A split of the fast lane's: the lines it classified are stored as it says, the others go to `line`. */
+  const batch = (buf: Buffer, n: number, lineNo: number, base: number): void => {
+    if (lane === null || K === undefined) return;
+    const { starts, ends, kind, ts, aux, cpu, subStart, subEnd, slot } = lane;
+    for (let k = 0; k < n; k++) {
+      const s = starts[k];
+      const no = lineNo + k + 1;
+      const kd = kind[k];
+      if (kd === K.OTHER) {
+        line(buf, s, ends[k], no, base + s, 0);
+        continue;
       }
-      row.ts = NaN;
-      row.cpu = -1;
-      row.sub = '';
-      row.aux = NaN;
-      const k = lane === null ? -1 : lane.at;
-      const kind = lane === null || k < 0 ? 0 : lane.kind[k];
-      if (lane !== null && K !== undefined && kind !== K.OTHER) {
-        if (kind === K.EVENT) row.type = FAMILY_BASE[0] + traceMatcher.knownEvent(lane.cpu[k], lane.slot[k], lane.ts[k], lane.aux[k], row);
-        else {
-          row.type = LANE_TYPES[kind];
-          row.ts = lane.ts[k];
-          row.aux = lane.aux[k];
-          row.cpu = lane.cpu[k];
-          const a = lane.subStart[k];
-          const z = lane.subEnd[k];
-          if (a !== z) row.sub = subs.get(buf, a, z);
-        }
-        b.add(lineNo, off, e - s, row);
-        lastLine = lineNo;
-        if ((lineNo & 0xffff) === 0) progress?.(off - start, end - start);
-        return;
+      if (kd === K.EVENT) row.type = FAMILY_BASE[0] + traceMatcher.knownEvent(cpu[k], slot[k], ts[k], aux[k], row);
+      else {
+        row.type = LANE_TYPES[kd];
+        row.ts = ts[k];
+        row.aux = aux[k];
+        row.cpu = cpu[k];
+        const a = subStart[k];
+        const z = subEnd[k];
+        row.sub = a !== z ? subs.get(buf, a, z) : '';
       }
-      view.set(buf, s, e);
-      // Escapes and junk show at a line's start; scanning only there keeps this check cheap.
-      // A trace event line is checked to its last byte by its family, so it skips this.
-      const traceLine = view.has(TRACE_CPU);
-      const cleaned = !traceLine && hasControl(view);
-      if (cleaned) {
-        if (isBinaryJunk(view)) {
-          binary++;
-          diags.add({ code: 'BINARY_JUNK', severity: 'warning', file: name, line: lineNo, message: 'binary data in a text log; kept as a LINE event' });
-        }
-        const clean = Buffer.from(cleanLine(view.full()), 'latin1');
-        view.set(clean, 0, clean.length);
-      }
-      // Half the lines of a Breenix capture are ring events: their family is first, so asking it alone decides the same.
-      const first = traceLine ? traceMatcher(view, row) : -1;
-      let t = first >= 0 ? FAMILY_BASE[0] + first : classify(view, row, traceLine ? 1 : 0);
-      if (t === 0) {
-        // The mark opens its line, maybe behind spaces or another CPU's junk.
-        // Only where the raw bytes hold the mark, or may once control bytes are stripped.
-        if ((dumpMark.found || cleaned) && bytesIn(view.buf, view.s, Math.min(view.e, view.s + JUNK_PREFIX_MAX + 8 + DUMP_START.length), DUMP_START)) dumps++;
-        const k = junkPrefixEnd(view);
-        if (k > 0) {
-          view.set(view.buf, view.s + k, view.e);
-          t = classify(view, row, 0);
-          if (t !== 0) junk++;
-        }
-      }
-      row.type = t;
-      b.add(lineNo, off, e - s, row);
-      lastLine = lineNo;
-      if ((lineNo & 0xffff) === 0) progress?.(off - start, end - start);
-    },
-    INDEX_READ_BYTES,
-    { start, end },
-    dumpMark,
-    claim,
-    lane ?? undefined,
-  );
+      b.add(no, base + s, ends[k] - s, row);
+      lastLine = no;
+      if ((no & 0xffff) === 0) progress?.(base + s - start, end - start);
+    }
+  };
+  const { lines, found } = forEachLine(path, line, INDEX_READ_BYTES, { start, end }, dumpMark, claim, lane ? { splitter: lane, onBatch: batch } : undefined);
   return { piece: b.finish(), lines, blank, junk, binary, dumps, dumpInside: found, longLines, lastLine, states: matchers.map((m) => m.state?.()) };
 }
 
