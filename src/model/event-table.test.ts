@@ -234,3 +234,34 @@ test('narrow columns: stored small while values fit, widened in place when one d
   // The widened piece's file holds full-width values only.
   assert.equal(readFileSync(join(dir, 't0.cpu.1.col')).length, 100_000 * 2);
 });
+
+test('postings: each piece lists its sparse types as it goes; a type too common early in a piece is read back from its column', () => {
+  const dir = join(root, 'postings');
+  const draft = new BundleDraft(dir);
+  const row = newScratch();
+  const want: number[] = [];
+  let index = 0;
+  // Piece 0 opens with a burst of RARE (dropped from its list early), then only COMMON; piece 1 has RARE now and then.
+  const pieces = [0, 1].map((segment) => {
+    const b = new EventTableBuilder(TYPES, new ColumnWriter(draft.tmp, segment));
+    const n = segment === 0 ? 200_000 : 50_000;
+    for (let i = 0; i < n; i++, index++) {
+      row.type = segment === 0 ? (i < 10_000 ? 2 : 1) : i % 50 === 0 ? 2 : i % 7 === 0 ? 0 : 1;
+      if (row.type === 2) want.push(index);
+      b.add(index + 1, index * 40, 39, row);
+    }
+    return b.finish();
+  });
+  assert.equal(pieces[0].postings?.[2], null, 'piece 0 stopped listing RARE');
+  assert.equal(pieces[1].postings?.[2]?.length, 1000, 'piece 1 listed its RARE events');
+  const t = finishTable(pieces, [0, 200_000], draft.tmp, 't0.', { label: 'x', typeNames: TYPES, tsUnit: null, format: 'test', warnings: [], extra: {} });
+  assert.deepEqual(t.info.dense, [1], 'COMMON is dense; LINE and RARE get postings');
+  const start = t.columns['t0.postings.start'] as Uint32Array;
+  const post = t.columns['t0.postings'] as Uint32Array;
+  assert.deepEqual([...post.subarray(start[2], start[3])], want);
+  // LINE (piece 1 only, and too common there to list) comes out whole and in order too.
+  const lines = [...post.subarray(start[0], start[1])];
+  assert.equal(lines.length, pieces[1].counts[0]);
+  assert.ok(lines.every((v, k) => v >= 200_000 && (k === 0 || v > lines[k - 1])));
+  draft.abandon();
+});

@@ -58,6 +58,12 @@ export interface TablePiece {
   subNames: string[];
   subCounts: number[];
   columns: ReturnType<ColumnSink['finish']>;
+  /**
+   * Per type, the indexes (in this piece) of its events while the type stayed
+   * sparse here; null once it was too common to list (finishTable reads the
+   * type column for it then, if it is sparse in the whole table).
+   */
+  postings?: (Uint32Array | null)[];
 }
 
 /**
@@ -93,6 +99,9 @@ export class EventTableBuilder {
   private readonly constant = new Map(Object.entries(DEFAULTS));
   private readonly offsetBase: number | null;
   private readonly offset32: Uint32Array | null;
+  /** Per type, its events' indexes so far (see TablePiece.postings), and how many. */
+  private readonly posts: (Uint32Array | null)[];
+  private readonly postCounts: Uint32Array;
 
   /**
    * `layout` makes the bundle smaller where the input allows: with
@@ -109,6 +118,8 @@ export class EventTableBuilder {
   ) {
     if (typeNames.length > 255) throw new Error('at most 255 event types per table');
     this.counts = new Float64Array(typeNames.length);
+    this.posts = typeNames.map(() => new Uint32Array(256));
+    this.postCounts = new Uint32Array(typeNames.length);
     const r = layout.offsets;
     this.offsetBase = r && r[1] - r[0] < 2 ** 32 ? r[0] : null;
     this.offset32 = this.offsetBase === null ? null : new Uint32Array(BLOCK);
@@ -190,6 +201,7 @@ export class EventTableBuilder {
     for (const [name, d] of this.constant) if (!onlyValue(cols[name], d)) this.constant.delete(name);
     for (const [name, col] of Object.entries(cols)) this.out.append(`${this.prefix}${name}`, col, NARROW[name]);
     tally(this.cpu, this.sub, n, this.cpuCounts, this.subCounts);
+    gather(this.type, n, this.flushed, this.posts, this.postCounts);
     const span = tsSpan(this.ts, n);
     if (span[0] < this.tsFirst) this.tsFirst = span[0];
     if (span[1] > this.tsLast) this.tsLast = span[1];
@@ -234,6 +246,7 @@ export class EventTableBuilder {
       subNames: this.subNames,
       subCounts: [...this.subCounts.subarray(0, this.subNames.length)],
       columns: this.out.finish(constant),
+      postings: this.posts.map((p, t) => (p ? p.slice(0, this.postCounts[t]) : null)),
     };
   }
 }
@@ -280,6 +293,31 @@ function tally(cpu: Int16Array, sub: Uint32Array, n: number, cpuCounts: Float64A
     const c = cpu[i];
     if (c >= 0) cpuCounts[c]++;
     subCounts[sub[i]]++;
+  }
+}
+
+/**
+ * Appends the indexes (from `base`) of a block's events to their type's list;
+ * a list that must grow past 4096 while its type is over SPARSE_SHARE of the
+ * events so far is dropped (null): dense types are found by scanning.
+ */
+function gather(type: Uint8Array, n: number, base: number, lists: (Uint32Array | null)[], counts: Uint32Array): void {
+  for (let i = 0; i < n; i++) {
+    const t = type[i];
+    let list = lists[t];
+    if (list === null) continue;
+    const k = counts[t];
+    if (k === list.length) {
+      if (k >= 4096 && k > (base + i) * SPARSE_SHARE) {
+        lists[t] = null;
+        continue;
+      }
+      const grown = new Uint32Array(k * 2);
+      grown.set(list);
+      lists[t] = list = grown;
+    }
+    list[k] = base + i;
+    counts[t] = k + 1;
   }
 }
 
@@ -379,14 +417,32 @@ export function finishTable(
   }
   const post = new Uint32Array(start[counts.length]);
   const fill = start.slice(0, counts.length);
-  let index = 0;
-  for (const seg of segmented[`${prefix}type`]?.segments ?? []) {
-    forEachColumnChunk(dir, seg, (types) => {
-      for (let i = 0; i < types.length; i++, index++) {
-        const t = types[i];
-        if (!isDense[t]) post[fill[t]++] = index;
+  let base = 0;
+  for (const p of pieces) {
+    // Each piece listed its sparse types' events as it went; a type it found too common is read from its type column.
+    const listed = new Uint8Array(counts.length);
+    let unlisted = false;
+    for (let t = 0; t < counts.length; t++) {
+      const list = p.postings?.[t];
+      if (isDense[t] || !p.counts[t]) continue;
+      if (!list) {
+        unlisted = true;
+        continue;
       }
-    });
+      listed[t] = 1;
+      for (let j = 0; j < list.length; j++) post[fill[t]++] = list[j] + base;
+    }
+    const seg = p.columns[`${prefix}type`]?.segment;
+    if (unlisted && seg) {
+      let index = base;
+      forEachColumnChunk(dir, seg, (types) => {
+        for (let i = 0; i < types.length; i++, index++) {
+          const t = types[i];
+          if (!isDense[t] && !listed[t]) post[fill[t]++] = index;
+        }
+      });
+    }
+    base += p.events;
   }
   const c = tableCounts(meta.typeNames, counts, [...perCpu], first, last, subNames, subCounts);
   const summary: Summary = { format: meta.format, source: meta.label, events, ...c, warnings: meta.warnings, ...meta.extra };
