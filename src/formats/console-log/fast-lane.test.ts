@@ -204,6 +204,27 @@ describe('console-log fast lane (WebAssembly)', () => {
     assert.equal(lane.next, text.indexOf('partial'));
   });
 
+  test('lines ending at the very end of the read buffer are split (the 16-byte loads stay in memory)', () => {
+    const lane = new FastLane();
+    const n = lane.buf.length;
+    lane.buf.fill(0x61, 0, n);
+    // A printk line and a ring-event line, each ending on the buffer's last byte.
+    for (const tail of ['[    1.000000] ACPI: x', '[TRACE] CPU0 idx=1 ts=1 type=0x0001 X']) {
+      Buffer.from(`\n${tail}\n`, 'latin1').copy(lane.buf, n - tail.length - 2);
+      assert.equal(lane.split(n - tail.length - 1, n), 1);
+      assert.equal(lane.ends[0], n - 1);
+    }
+  });
+
+  test('a needle changed in place is looked for as it now is', () => {
+    const lane = new FastLane();
+    Buffer.from('xx=== A\n', 'latin1').copy(lane.buf);
+    const needle = Buffer.from('=== B', 'latin1');
+    assert.equal(lane.indexOf(needle, 0, 8), -1);
+    needle[4] = 0x41;
+    assert.equal(lane.indexOf(needle, 0, 8), 2);
+  });
+
   test('finds a needle where Buffer.indexOf does, in generated text', () => {
     const lane = new FastLane();
     const rand = xorshift(12345);

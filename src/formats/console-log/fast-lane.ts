@@ -99,9 +99,11 @@ export class FastLane implements LineSplitter {
       const k = this.buf.subarray(from, end).indexOf(needle);
       return k < 0 ? -1 : from + k;
     }
-    if (needle !== this.lastNeedle) {
+    // Set up once per needle (a copy is kept: the caller's array could change).
+    const last = this.lastNeedle;
+    if (last === null || last.length !== needle.length || !Buffer.from(last.buffer, last.byteOffset, last.length).equals(needle)) {
       this.needle.set(needle);
-      this.lastNeedle = needle;
+      this.lastNeedle = Uint8Array.from(needle);
       this.probes = probes(needle);
     }
     return this.x.find(from, end, needle.length, this.probes[0], this.probes[1]);
