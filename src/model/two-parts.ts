@@ -113,6 +113,7 @@ export function scanTwoParts<S, P>(path: string, ctx: BuildContext, r: TwoParts<
   const handoff = new Handoff();
   const second: PartTask<S> = { ...task, segment: 1 };
   const pending = startWorker(r.worker, { task: second, cells: handoff.cells } satisfies SecondTask<S>);
+  handoff.alive = pending.alive;
   // The first part's warnings go to the build once it is known to stand.
   const firstDiags = new DiagnosticLog();
   const first = r.scan(task, firstDiags, ctx.progress, (end) => handoff.claim(end));

@@ -60,3 +60,40 @@ test('a worker module that fails while loading is reported, not waited for', { t
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a worker that ends without answering (out of memory, process.exit) is reported, not waited for', { timeout: 20_000 }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kscope-worker-'));
+  try {
+    const gone = join(dir, 'gone.mjs');
+    writeFileSync(gone, 'process.exit(3);\n');
+    const w = startWorker(pathToFileURL(gone), {});
+    assert.throws(() => w.wait(), /worker ended without an answer/);
+    assert.equal(w.alive(), false);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a worker that stops the claims and ends before picking lets the first thread read on to the end', { timeout: 20_000 }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kscope-worker-'));
+  try {
+    const url = new URL('./worker.js', import.meta.url).href;
+    const quits = join(dir, 'quits.mjs');
+    writeFileSync(quits, `import { workerData } from 'node:worker_threads';\nimport { Handoff } from ${JSON.stringify(url)};\nnew Handoff(workerData.data.cells).stop();\nprocess.exit(0);\n`);
+    const h = new Handoff();
+    const w = startWorker(pathToFileURL(quits), { cells: h.cells });
+    h.alive = w.alive;
+    let end = h.claim(100_000);
+    // Claims go on only once the worker has stopped them: the next ones wait for a pick that never comes.
+    while (Atomics.load(h.cells, 0) >= 0n) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+    while (end < 1_000_000) {
+      const got = h.claim(end + 100_000);
+      assert.equal(got, end + 100_000, 'every claim granted in full');
+      end = got;
+    }
+    assert.equal(h.picked(), -1);
+    assert.throws(() => w.wait(), /worker ended without an answer/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

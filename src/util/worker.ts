@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { MessageChannel, Worker, receiveMessageOnPort, workerData, type MessagePort, type TransferListItem } from 'node:worker_threads';
 
 interface Envelope {
@@ -15,31 +16,48 @@ export const PARALLEL_MIN_BYTES = 32 << 20;
  * serveWorker, and `wait()` would wait for it forever).
  */
 const BOOT = `const { workerData } = require('node:worker_threads');
+// Its OS thread id (Linux), so the parent sees the thread end when it ends without an answer (out of memory, process.exit).
+try {
+  Atomics.store(workerData.flag, 1, Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop()) || 0);
+} catch {}
 import(workerData.module).catch((e) => {
   workerData.port.postMessage({ ok: false, error: String((e && e.stack) || e) });
   Atomics.store(workerData.flag, 0, 1);
   Atomics.notify(workerData.flag, 0);
 });`;
 
+/** How often a blocked wait looks whether the other thread still runs. */
+const LIVENESS_MS = 200;
+
 /**
  * Starts `module` in a worker thread with `data`; `wait()` blocks this thread
  * until the worker has answered and returns its result. Synchronous on
  * purpose: the caller does its own share of the work meanwhile, and builds
- * stay simple straight-line code.
+ * stay simple straight-line code. `alive()` is false once the worker's
+ * thread has ended (known on Linux; elsewhere always true), so a worker that
+ * dies without answering is reported instead of waited for.
  */
-export function startWorker(module: URL, data: unknown): { wait(): unknown } {
+export function startWorker(module: URL, data: unknown): { wait(): unknown; alive(): boolean } {
   const { port1, port2 } = new MessageChannel();
-  const flag = new Int32Array(new SharedArrayBuffer(4));
+  // [answered, the worker's OS thread id]
+  const flag = new Int32Array(new SharedArrayBuffer(8));
   const worker = new Worker(BOOT, { eval: true, workerData: { module: module.href, data, port: port2, flag }, transferList: [port2] });
   worker.unref();
+  const alive = () => {
+    const tid = Atomics.load(flag, 1);
+    return tid === 0 || existsSync(`/proc/self/task/${tid}`);
+  };
   return {
+    alive,
     wait() {
-      Atomics.wait(flag, 0, 0);
+      while (Atomics.wait(flag, 0, 0, LIVENESS_MS) === 'timed-out') {
+        if (!alive() && Atomics.load(flag, 0) === 0) break;
+      }
       const msg = receiveMessageOnPort(port1);
       port1.close();
       void worker.terminate();
       const env = msg?.message as Envelope | undefined;
-      if (!env) throw new Error('worker ended without an answer');
+      if (!env) throw new Error('worker ended without an answer (out of memory, or killed)');
       if (!env.ok) throw new Error(`worker failed: ${env.error}`);
       return env.result;
     },
@@ -69,6 +87,8 @@ export function serveWorker(task: (data: unknown) => { result: unknown; transfer
  */
 export class Handoff {
   readonly cells: BigInt64Array;
+  /** Whether the second thread still runs (see startWorker): one that ended before picking lets the first read on. */
+  alive: () => boolean = () => true;
 
   constructor(cells?: BigInt64Array) {
     this.cells = cells ?? new BigInt64Array(new SharedArrayBuffer(16));
@@ -81,7 +101,7 @@ export class Handoff {
       const c = Atomics.load(this.cells, 0);
       if (c < 0n) {
         if (want <= -c - 1n) return end;
-        Atomics.wait(this.cells, 1, 0n);
+        while (Atomics.wait(this.cells, 1, 0n, LIVENESS_MS) === 'timed-out') if (!this.alive() && Atomics.load(this.cells, 1) === 0n) return end;
         return Math.min(end, Number(Atomics.load(this.cells, 1)) - 1);
       }
       if (c >= want || Atomics.compareExchange(this.cells, 0, c, want) === c) return end;
