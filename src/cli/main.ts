@@ -107,8 +107,11 @@ const COMMANDS: Record<string, () => Promise<{ register: Register }>> = {
   generate: () => import('./commands/generate.js'),
 };
 
-const named = process.argv.slice(2).find((a) => !a.startsWith('-'));
-const chosen = named !== undefined && named in COMMANDS ? [named] : Object.keys(COMMANDS);
+const args = process.argv.slice(2);
+const named = args.find((a) => !a.startsWith('-'));
+// `--version` needs no command; help and unknown names list them all.
+const versionOnly = named === undefined && (args.includes('--version') || args.includes('-V'));
+const chosen = named !== undefined && named in COMMANDS ? [named] : versionOnly ? [] : Object.keys(COMMANDS);
 // report.js registers `report` and `failures` both: register each module once.
 const modules = new Set(await Promise.all(chosen.map((name) => COMMANDS[name]())));
 for (const m of modules) m.register(program, run);
