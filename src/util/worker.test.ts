@@ -9,6 +9,16 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Handoff, startWorker } from './worker.js';
 
+/** Runs `body` with a scratch folder, removed after. */
+function inScratch(body: (dir: string) => void): void {
+  const dir = mkdtempSync(join(tmpdir(), 'kscope-worker-'));
+  try {
+    body(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 test('claims stand until stopped; after that the first part ends at the pick', () => {
   const h = new Handoff();
   assert.equal(h.claim(100), 100);
@@ -49,34 +59,25 @@ test('a worker stopping the claims while this thread claims: the reads meet exac
   assert.ok(end >= 6000);
 });
 
-test('a worker module that fails while loading is reported, not waited for', { timeout: 20_000 }, () => {
-  const dir = mkdtempSync(join(tmpdir(), 'kscope-worker-'));
-  try {
+test('a worker module that fails while loading is reported, not waited for', { timeout: 20_000 }, () =>
+  inScratch((dir) => {
     const bad = join(dir, 'bad.mjs');
     writeFileSync(bad, "throw new Error('broken on load');\n");
     const w = startWorker(pathToFileURL(bad), {});
     assert.throws(() => w.wait(), /worker failed: .*broken on load/);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }));
 
-test('a worker that ends without answering (out of memory, process.exit) is reported, not waited for', { timeout: 20_000 }, () => {
-  const dir = mkdtempSync(join(tmpdir(), 'kscope-worker-'));
-  try {
+test('a worker that ends without answering (out of memory, process.exit) is reported, not waited for', { timeout: 20_000 }, () =>
+  inScratch((dir) => {
     const gone = join(dir, 'gone.mjs');
     writeFileSync(gone, 'process.exit(3);\n');
     const w = startWorker(pathToFileURL(gone), {});
     assert.throws(() => w.wait(), /worker ended without an answer/);
     assert.equal(w.alive(), false);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }));
 
-test('a worker that stops the claims and ends before picking lets the first thread read on to the end', { timeout: 20_000 }, () => {
-  const dir = mkdtempSync(join(tmpdir(), 'kscope-worker-'));
-  try {
+test('a worker that stops the claims and ends before picking lets the first thread read on to the end', { timeout: 20_000 }, () =>
+  inScratch((dir) => {
     const url = new URL('./worker.js', import.meta.url).href;
     const quits = join(dir, 'quits.mjs');
     writeFileSync(quits, `import { workerData } from 'node:worker_threads';\nimport { Handoff } from ${JSON.stringify(url)};\nnew Handoff(workerData.data.cells).stop();\nprocess.exit(0);\n`);
@@ -93,7 +94,4 @@ test('a worker that stops the claims and ends before picking lets the first thre
     }
     assert.equal(h.picked(), -1);
     assert.throws(() => w.wait(), /worker ended without an answer/);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }));
