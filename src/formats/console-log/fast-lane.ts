@@ -35,10 +35,10 @@ function probes(needle: Uint8Array): [number, number] {
 /**
  * The console indexer's WebAssembly line splitter and fast lane
  * (wasm/console-scan.ts): it splits each read into lines and classifies the
- * commonest ones itself — line k's `kind[k]` is one of the KIND_* below, with the
- * row's values in ts, aux, cpu and the subsystem's bytes in
- * [subStart, subEnd); a ring event's tick count in ts, type id in aux and
- * slot in slot. KIND_OTHER lines are the JavaScript families' to classify.
+ * commonest ones itself — line k's `kind[k]` is one of the module's KIND_*
+ * (`kinds`), with the row's values in ts, aux, cpu and the subsystem's bytes
+ * in [subStart, subEnd); a ring event's tick count in ts, type id in aux and
+ * slot in slot. OTHER lines are the JavaScript families' to classify.
  * One per thread: the read buffer lives in the module's memory.
  */
 export class FastLane implements LineSplitter {
