@@ -24,46 +24,32 @@ function dtypeOf(c: Column): Dtype {
   return 'u8';
 }
 
-/** Whether every value of `data` is stored exactly by `dtype` (NaN included for f32). */
-function fitsIn(data: Column, dtype: Dtype): boolean {
-  switch (dtype) {
-    case 'u16':
-      for (let i = 0; i < data.length; i++) if (data[i] > 0xffff || data[i] < 0) return false;
-      return true;
-    case 'i8':
-      for (let i = 0; i < data.length; i++) if (data[i] > 127 || data[i] < -128) return false;
-      return true;
-    case 'f32':
-      for (let i = 0; i < data.length; i++) {
-        const v = data[i];
-        if (Math.fround(v) !== v && v === v) return false;
-      }
-      return true;
-    default:
-      return dtypeOf(data) === dtype;
-  }
-}
-
 /**
- * `data` in the narrower `dtype`, converted into `scratch` (grown when too
- * short), or null when a value does not fit. One loop per pair of types the
- * builders narrow (each stays monomorphic); other pairs by a typed-array copy.
+ * `data` in the narrower `dtype`, converted into `f.scratch` (made, or
+ * remade when too short, here), or null when a value does not fit or the
+ * pair is not one the builders narrow. One loop per pair (each stays
+ * monomorphic).
  */
-function narrowed(data: Column, dtype: Dtype, scratch: Column): Column | null {
+function narrowed(data: Column, dtype: Dtype, f: { scratch?: Column }): Column | null {
   const n = data.length;
+  const scratch = <T extends Column>(Ctor: new (n: number) => T): T => {
+    const s = f.scratch;
+    if (s instanceof Ctor && s.length >= n) return s;
+    return (f.scratch = new Ctor(n));
+  };
   if (dtype === 'f32' && data instanceof Float64Array) {
-    const out = scratch.length >= n && scratch instanceof Float32Array ? scratch : new Float32Array(n);
+    const out = scratch(Float32Array);
     return toF32(data, out, n) ? out.subarray(0, n) : null;
   }
   if (dtype === 'u16' && data instanceof Uint32Array) {
-    const out = scratch.length >= n && scratch instanceof Uint16Array ? scratch : new Uint16Array(n);
+    const out = scratch(Uint16Array);
     return toU16(data, out, n) ? out.subarray(0, n) : null;
   }
   if (dtype === 'i8' && data instanceof Int16Array) {
-    const out = scratch.length >= n && scratch instanceof Int8Array ? scratch : new Int8Array(n);
+    const out = scratch(Int8Array);
     return toI8(data, out, n) ? out.subarray(0, n) : null;
   }
-  return fitsIn(data, dtype) ? new CTOR[dtype](data) : null;
+  return null;
 }
 
 function toF32(data: Float64Array, out: Float32Array, n: number): boolean {
@@ -182,12 +168,13 @@ export class ColumnWriter implements ColumnSink {
     let f = this.fds.get(name);
     if (!f) {
       const dtype = dtypeOf(data);
-      f = { fd: openSync(join(this.dir, this.fileOf(name)), 'w+'), dtype, stored: narrow && fitsIn(data, narrow) ? narrow : dtype, length: 0 };
+      // Narrow until a block does not fit (widen then rewrites what was written, nothing for the first).
+      f = { fd: openSync(join(this.dir, this.fileOf(name)), 'w+'), dtype, stored: narrow ?? dtype, length: 0 };
       this.fds.set(name, f);
     }
     let out: Column = data;
     if (f.stored !== f.dtype) {
-      const narrow = narrowed(data, f.stored, (f.scratch ??= new CTOR[f.stored](data.length)));
+      const narrow = narrowed(data, f.stored, f);
       if (narrow) out = narrow;
       else this.widen(f);
     }
