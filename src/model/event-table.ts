@@ -187,7 +187,10 @@ export class EventTableBuilder {
     const n = this.n;
     if (n === 0) return;
     let offset: Column = this.offset.subarray(0, n);
-    if (this.offset32 && this.offsetBase !== null) offset = rebased(this.offset, this.offsetBase, this.offset32, n);
+    if (this.offset32 && this.offsetBase !== null) {
+      rebase(this.offset, this.offsetBase, this.offset32, n);
+      offset = this.offset32.subarray(0, n);
+    }
     const cols: Record<string, Column> = {
       line: this.line.subarray(0, n),
       offset,
@@ -202,9 +205,10 @@ export class EventTableBuilder {
     for (const [name, col] of Object.entries(cols)) this.out.append(`${this.prefix}${name}`, col, NARROW[name]);
     tally(this.cpu, this.sub, n, this.cpuCounts, this.subCounts);
     gather(this.type, n, this.flushed, this.posts, this.postCounts);
-    const span = tsSpan(this.ts, n);
-    if (span[0] < this.tsFirst) this.tsFirst = span[0];
-    if (span[1] > this.tsLast) this.tsLast = span[1];
+    const lo = tsMin(this.ts, n);
+    if (lo < this.tsFirst) this.tsFirst = lo;
+    const hi = tsMax(this.ts, n);
+    if (hi > this.tsLast) this.tsLast = hi;
     this.flushed += n;
     this.n = 0;
   }
@@ -278,13 +282,15 @@ function tableCounts(typeNames: readonly string[], counts: number[], cpuPairs: n
 /*
  * A block's loops, outside flush: flush runs once per block, so its own
  * loops would be optimized on stack (OSR) with no feedback yet for the code
- * after them, and leave optimized code at every block.
+ * after them, and leave optimized code at every block. For the same reason
+ * nothing after a loop here reads or writes a property: V8 keeps a loop's
+ * OSR code and enters it at every call, so a tail it was compiled without
+ * feedback for would deoptimize at every block.
  */
 
 /** Offsets [0, n) less `base`, into `out`. */
-function rebased(offset: Float64Array, base: number, out: Uint32Array, n: number): Uint32Array {
+function rebase(offset: Float64Array, base: number, out: Uint32Array, n: number): void {
   for (let i = 0; i < n; i++) out[i] = offset[i] - base;
-  return out.subarray(0, n);
 }
 
 /** Counts of events per CPU and per subsystem id over [0, n). */
@@ -321,20 +327,18 @@ function gather(type: Uint8Array, n: number, base: number, lists: (Uint32Array |
   }
 }
 
-const SPAN = new Float64Array(2);
-
-/** Lowest and highest timestamp in [0, n) (Infinity, -Infinity when none). */
-function tsSpan(ts: Float64Array, n: number): Float64Array {
+/** Lowest timestamp in [0, n) (Infinity when none; NaN is none). */
+function tsMin(ts: Float64Array, n: number): number {
   let lo = Infinity;
+  for (let i = 0; i < n; i++) if (ts[i] < lo) lo = ts[i];
+  return lo;
+}
+
+/** Highest timestamp in [0, n) (-Infinity when none). */
+function tsMax(ts: Float64Array, n: number): number {
   let hi = -Infinity;
-  for (let i = 0; i < n; i++) {
-    const t = ts[i];
-    if (t < lo) lo = t;
-    if (t > hi) hi = t;
-  }
-  SPAN[0] = lo;
-  SPAN[1] = hi;
-  return SPAN;
+  for (let i = 0; i < n; i++) if (ts[i] > hi) hi = ts[i];
+  return hi;
 }
 
 /** Bytes of one line a query decodes at most. */
