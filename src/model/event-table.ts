@@ -30,6 +30,12 @@ export function newScratch(): RowScratch {
 
 /** Events per block: the builder keeps one block per column in memory and appends full ones to the bundle. */
 const BLOCK = 1 << 16;
+/**
+ * Events in the first block: few, so that flush first runs before `add` (and
+ * the loops it is inlined into) is optimized; code compiled with no feedback
+ * for the flush call deoptimizes at the first full block and is compiled again.
+ */
+const FIRST_BLOCK = 256;
 
 /**
  * Smaller dtypes a column is stored in while its values fit (subsystem ids
@@ -85,6 +91,7 @@ export class EventTableBuilder {
   private readonly aux = new Float64Array(BLOCK);
   /** Events in the current block, and in flushed blocks before it. */
   private n = 0;
+  private limit = FIRST_BLOCK;
   private flushed = 0;
   private readonly subIds = new Map<string, number>([['', 0]]);
   readonly subNames: string[] = [''];
@@ -131,7 +138,7 @@ export class EventTableBuilder {
 
   add(line: number, offset: number, length: number, row: RowScratch): void {
     // The previous block is flushed only now, so extendLast always finds its event in memory.
-    if (this.n === BLOCK) this.flush();
+    if (this.n === this.limit) this.flush();
     const i = this.n++;
     this.line[i] = line;
     this.offset[i] = offset;
@@ -211,6 +218,7 @@ export class EventTableBuilder {
     if (hi > this.tsLast) this.tsLast = hi;
     this.flushed += n;
     this.n = 0;
+    this.limit = BLOCK;
   }
 
   /** The columns so far, when this builder keeps them in memory (tests). */
