@@ -137,6 +137,16 @@ export class EventTableBuilder {
   }
 
   add(line: number, offset: number, length: number, row: RowScratch): void {
+    // Neighbouring lines usually share a subsystem: skip the map lookup then.
+    if (row.sub !== this.lastSub) {
+      this.lastSubId = this.subId(row.sub);
+      this.lastSub = row.sub;
+    }
+    this.addWithSub(line, offset, length, row, this.lastSubId);
+  }
+
+  /** `add` with the subsystem given by its id (from subId; row.sub is not read). */
+  addWithSub(line: number, offset: number, length: number, row: RowScratch, sub: number): void {
     // The previous block is flushed only now, so extendLast always finds its event in memory.
     if (this.n === this.limit) this.flush();
     const i = this.n++;
@@ -146,26 +156,24 @@ export class EventTableBuilder {
     this.type[i] = row.type;
     this.ts[i] = row.ts;
     this.cpu[i] = row.cpu;
-    // Neighbouring lines usually share a subsystem: skip the map lookup then.
-    let id = this.lastSubId;
-    if (row.sub !== this.lastSub) {
-      const known = this.subIds.get(row.sub);
-      if (known === undefined) {
-        id = this.subNames.length;
-        this.subIds.set(row.sub, id);
-        this.subNames.push(row.sub);
-        if (id === this.subCounts.length) {
-          const next = new Float64Array(id * 2);
-          next.set(this.subCounts);
-          this.subCounts = next;
-        }
-      } else id = known;
-      this.lastSub = row.sub;
-      this.lastSubId = id;
-    }
-    this.sub[i] = id;
+    this.sub[i] = sub;
     this.aux[i] = row.aux;
     this.counts[row.type]++;
+  }
+
+  /** The id of subsystem `name` in this table (interned on first sight). */
+  subId(name: string): number {
+    const known = this.subIds.get(name);
+    if (known !== undefined) return known;
+    const id = this.subNames.length;
+    this.subIds.set(name, id);
+    this.subNames.push(name);
+    if (id === this.subCounts.length) {
+      const next = new Float64Array(id * 2);
+      next.set(this.subCounts);
+      this.subCounts = next;
+    }
+    return id;
   }
 
   /** Type of the last event added (-1 when none). */

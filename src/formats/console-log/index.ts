@@ -195,7 +195,7 @@ export function scanRange(path: string, name: string, start: number, end: number
   const lane = fast ? new FastLane(dumpMark) : null;
   const K = lane?.kinds;
   const LANE_TYPES = K ? laneTypes(K) : [];
-  const subs = new SubCache();
+  const subs = new SubCache((name) => b.subId(name));
   const view = new LineView();
   let blank = 0;
   let junk = 0;
@@ -265,17 +265,19 @@ export function scanRange(path: string, name: string, start: number, end: number
         line(buf, s, ends[k], no, base + s, 0);
         continue;
       }
-      if (kd === K.EVENT) row.type = FAMILY_BASE[0] + traceMatcher.knownEvent(cpu[k], slot[k], ts[k], aux[k], row);
-      else {
+      if (kd === K.EVENT) {
+        row.type = FAMILY_BASE[0] + traceMatcher.knownEvent(cpu[k], slot[k], ts[k], aux[k], row);
+        b.add(no, base + s, ends[k] - s, row);
+      } else {
         row.type = LANE_TYPES[kd];
         row.ts = ts[k];
         row.aux = aux[k];
         row.cpu = cpu[k];
         const a = subStart[k];
         const z = subEnd[k];
-        row.sub = a !== z ? subs.get(buf, a, z) : '';
+        // By id: the table's map is not asked for the subsystem of every line.
+        b.addWithSub(no, base + s, ends[k] - s, row, a !== z ? subs.id(buf, a, z) : 0);
       }
-      b.add(no, base + s, ends[k] - s, row);
       lastLine = no;
       if ((no & 0xffff) === 0) progress?.(base + s - start, end - start);
     }
