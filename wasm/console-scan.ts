@@ -28,6 +28,17 @@ export const R_SUB_START: usize = R_CPU + 8 * MAX_LINES; // u32: subsystem bytes
 export const R_SUB_END: usize = R_SUB_START + 4 * MAX_LINES; // u32
 export const R_SLOT: usize = R_SUB_END + 4 * MAX_LINES; // u16: ring slot
 export const R_KIND: usize = R_SLOT + 2 * MAX_LINES; // u8: KIND_*
+export const R_SUB_REF: usize = R_KIND + MAX_LINES; // u16: the subsystem's place in SUBS (see subRef)
+/** Subsystems seen, direct-mapped by hash: per slot its length (u32) then its bytes, SUB_STRIDE apart. */
+export const SUBS: usize = 896 << 10;
+export const SUB_SLOTS: u32 = 1024;
+const SUB_STRIDE: usize = 96;
+/** Longest subsystem SUBS keeps (16 bytes of a slot's room are slack for 16-byte loads). */
+const SUB_MAX: usize = SUB_STRIDE - 32;
+/** R_SUB_REF values besides a slot (its subsystem as last seen there): a slot plus SUB_NEW (the slot now holds these bytes), or none. */
+export const SUB_NEW: u16 = 1024;
+export const SUB_NONE: u16 = 0xfffe;
+export const SUB_LONG: u16 = 0xffff;
 export const INPUT: usize = 1 << 20;
 // The scanners read up to 15 bytes past a line (16-byte loads): the memory's last 64 bytes are slack.
 export const INPUT_BYTES: usize = (3 << 20) - 64;
@@ -428,6 +439,27 @@ function classify(o: usize, e: usize, i: usize, dumpSeen: bool): u8 {
 }
 
 /**
+ * Where row i's subsystem bytes [a, e) sit in SUBS: its slot when the slot
+ * already holds them (JavaScript knows their string), slot + SUB_NEW when
+ * they replace what the slot held (JavaScript makes the string once), SUB_NONE
+ * for no subsystem, SUB_LONG when too long to keep (JavaScript reads them).
+ * JavaScript reads the rows in order, so its per-slot strings follow.
+ */
+function subRef(a: usize, e: usize): u16 {
+  if (a == e) return SUB_NONE;
+  const len = e - a;
+  if (len > SUB_MAX) return SUB_LONG;
+  let h: u32 = <u32>len;
+  for (let p = a; p < e; p++) h = h * 31 + <u32>load<u8>(p);
+  const slot = (h ^ (h >>> 10)) & (SUB_SLOTS - 1);
+  const at = SUBS + <usize>slot * SUB_STRIDE;
+  if (load<u32>(at) == <u32>len && sameBytes(a, at + 16, len)) return <u16>slot;
+  store<u32>(at, <u32>len);
+  memory.copy(at + 16, a, len);
+  return <u16>(slot + SUB_NEW);
+}
+
+/**
  * Splits the complete lines of INPUT[s, end) (at most MAX_LINES): returns
  * how many, with their starts, ends and kinds in the result rows; `next` is
  * where the first line not taken starts.
@@ -458,7 +490,9 @@ export function split(s: u32, end: u32, dumpSeen: bool): i32 {
     const i = <usize>n;
     store<u32>(R_START + (i << 2), <u32>(from - INPUT));
     store<u32>(R_END + (i << 2), <u32>(e - INPUT));
-    store<u8>(R_KIND + i, classify(from, e, i, dumpSeen));
+    const kind = classify(from, e, i, dumpSeen);
+    store<u8>(R_KIND + i, kind);
+    if (kind > KIND_EVENT) store<u16>(R_SUB_REF + (i << 1), subRef(INPUT + <usize>load<u32>(R_SUB_START + (i << 2)), INPUT + <usize>load<u32>(R_SUB_END + (i << 2))));
     n++;
     from = p + 1;
   }

@@ -271,6 +271,23 @@ describe('console-log fast lane (WebAssembly)', () => {
 
   test("lines generated from the families' grammars index the same with and without the lane", () => sameForText('grammar.log', grammarLines(60_000), 10_000));
 
+  test('subsystems of every length, more than the lane has slots for, keep their names', () => {
+    // 3,000 names of 1 to 120 bytes (the lane keeps up to 64 bytes a name in 1,024 slots), each
+    // line family that has one, seen in an order that makes slots change hands and come back.
+    const names = Array.from({ length: 3000 }, (_, k) => `s${k.toString(36)}`.padEnd(1 + (k % 120), 'abcdefghij_'[k % 11]));
+    const lines: string[] = [];
+    for (let round = 0; round < 3; round++) {
+      names.forEach((n, k) => {
+        const name = names[(k * (round + 1) * 7919) % names.length];
+        if (k % 4 === 0) lines.push(`[ INFO] ${name}: message ${k}`);
+        else if (k % 4 === 1) lines.push(`[    ${k}.000001] ${name.replace(/_/g, '-')}: printk ${k}`);
+        else if (k % 4 === 2) lines.push(`[TEST:${name}:case${k}:PASS]`);
+        else lines.push(`[${name.slice(0, 30)}] tagged ${n.length}`);
+      });
+    }
+    sameForText('subsystems.log', `${lines.join('\n')}\n`, 8_000);
+  });
+
   test('every Linux console fixture indexes the same with and without the lane', () => {
     mkdirSync(work, { recursive: true });
     try {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { LineSplitter } from '../../util/lines.js';
 import { CLASS } from './family.js';
 import { plainKnownTypes } from './families/breenix-trace.js';
+import type { SubCache } from '../../util/sub-cache.js';
 
 /** Built by `npm run build` from wasm/console-scan.ts (AssemblyScript). */
 const WASM = new URL('../../../wasm/console-scan.wasm', import.meta.url);
@@ -52,6 +53,8 @@ export class FastLane implements LineSplitter {
   readonly subStart: Uint32Array;
   readonly subEnd: Uint32Array;
   readonly slot: Uint16Array;
+  /** Where each row's subsystem sits in the module's subsystem slots: see `subId`. */
+  readonly subRef: Uint16Array;
   next = 0;
   /** The module's KIND_* numbers. */
   readonly kinds: Record<'OTHER' | 'EVENT' | 'PRINTK' | 'KLOG' | 'TEST' | 'TAGGED' | 'LINE', number>;
@@ -59,6 +62,11 @@ export class FastLane implements LineSplitter {
   private readonly needle: Uint8Array;
   private lastNeedle: Uint8Array | null = null;
   private probes = [0, 0];
+  /** Per subsystem slot, the id the table gave the bytes the slot holds. */
+  private readonly slotIds: Int32Array;
+  private readonly SUB_NEW: number;
+  private readonly SUB_NONE: number;
+  private readonly SUB_LONG: number;
 
   /** `dumpMark.found` true leaves plain lines to the families (they count dump marks in them). */
   constructor(private readonly dumpMark?: { found: boolean }) {
@@ -78,6 +86,11 @@ export class FastLane implements LineSplitter {
     this.subStart = new Uint32Array(mem, at('R_SUB_START'), rows);
     this.subEnd = new Uint32Array(mem, at('R_SUB_END'), rows);
     this.slot = new Uint16Array(mem, at('R_SLOT'), rows);
+    this.subRef = new Uint16Array(mem, at('R_SUB_REF'), rows);
+    this.slotIds = new Int32Array(at('SUB_SLOTS'));
+    this.SUB_NEW = at('SUB_NEW');
+    this.SUB_NONE = at('SUB_NONE');
+    this.SUB_LONG = at('SUB_LONG');
     this.needle = new Uint8Array(mem, at('NEEDLE'), at('NEEDLE_BYTES'));
     this.kinds = { OTHER: at('KIND_OTHER'), EVENT: at('KIND_EVENT'), PRINTK: at('KIND_PRINTK'), KLOG: at('KIND_KLOG'), TEST: at('KIND_TEST'), TAGGED: at('KIND_TAGGED'), LINE: at('KIND_LINE') };
     new Uint8Array(mem, at('CLASS'), 256).set(CLASS);
@@ -92,6 +105,20 @@ export class FastLane implements LineSplitter {
       known[id] = (off << 16) | bytes.length;
       off += bytes.length;
     }
+  }
+
+  /**
+   * Row k's subsystem id in the table `intern` fills (0 for none): the string
+   * is made only when the module's slot for it took new bytes (rows are asked
+   * in order, so each slot's id follows its bytes), or for a long subsystem
+   * (by `subs`).
+   */
+  subId(k: number, intern: (name: string) => number, subs: SubCache): number {
+    const r = this.subRef[k];
+    if (r < this.SUB_NEW) return this.slotIds[r];
+    if (r === this.SUB_NONE) return 0;
+    if (r === this.SUB_LONG) return subs.id(this.buf, this.subStart[k], this.subEnd[k]);
+    return (this.slotIds[r - this.SUB_NEW] = intern(this.buf.toString('latin1', this.subStart[k], this.subEnd[k])));
   }
 
   indexOf(needle: Uint8Array, from: number, end: number): number {

@@ -195,7 +195,8 @@ export function scanRange(path: string, name: string, start: number, end: number
   const lane = fast ? new FastLane(dumpMark) : null;
   const K = lane?.kinds;
   const LANE_TYPES = K ? laneTypes(K) : [];
-  const subs = new SubCache((name) => b.subId(name));
+  const intern = (name: string): number => b.subId(name);
+  const subs = new SubCache(intern);
   const view = new LineView();
   let blank = 0;
   let junk = 0;
@@ -256,7 +257,7 @@ export function scanRange(path: string, name: string, start: number, end: number
   /** A split of the fast lane's: the lines it classified are stored as it says, the others go to `line`. */
   const batch = (buf: Buffer, n: number, lineNo: number, base: number): void => {
     if (lane === null || K === undefined) return;
-    const { starts, ends, kind, ts, aux, cpu, subStart, subEnd, slot } = lane;
+    const { starts, ends, kind, ts, aux, cpu, slot } = lane;
     for (let k = 0; k < n; k++) {
       const s = starts[k];
       const no = lineNo + k + 1;
@@ -273,10 +274,8 @@ export function scanRange(path: string, name: string, start: number, end: number
         row.ts = ts[k];
         row.aux = aux[k];
         row.cpu = cpu[k];
-        const a = subStart[k];
-        const z = subEnd[k];
-        // By id: the table's map is not asked for the subsystem of every line.
-        b.addWithSub(no, base + s, ends[k] - s, row, a !== z ? subs.id(buf, a, z) : 0);
+        // By id: the subsystem's string is not made, nor the table's map asked, for every line.
+        b.addWithSub(no, base + s, ends[k] - s, row, lane.subId(k, intern, subs));
       }
       lastLine = no;
       if ((no & 0xffff) === 0) progress?.(base + s - start, end - start);
