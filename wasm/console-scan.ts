@@ -100,47 +100,70 @@ export let next: u32 = 0;
   return (i8x16.bitmask(i8x16.eq(v128.load(a + k), v128.load(b + k))) & want) == want;
 }
 
+/** How many digits start at p, at most 16 and not past n (16-byte load: INPUT has room). */
+@inline function digitRun(p: usize, n: usize): usize {
+  const t = i8x16.sub(v128.load(p), i8x16.splat(48));
+  const r = <usize>ctz(~i8x16.bitmask(i8x16.lt_u(t, i8x16.splat(10))) | 0x10000);
+  return min(r, n - p);
+}
+
+/** The value of the k (1 to 8) decimal digits at p, eight at a time in one word (pairs, then fours, then eights). */
+@inline function digits8(p: usize, k: usize): u64 {
+  let w = load<u64>(p) - 0x3030303030303030;
+  if (k < 8) w = (w & ((<u64>1 << (<u64>k << 3)) - 1)) << (<u64>(8 - k) << 3);
+  w = (w * 10 + (w >> 8)) & 0x00ff00ff00ff00ff;
+  w = (w * 100 + (w >> 16)) & 0x0000ffff0000ffff;
+  return (w * 10000 + (w >> 32)) & 0xffffffff;
+}
+
+/** The value of the k (1 to 16) decimal digits at p: exact, as JavaScript's stepwise sum is below 2^53. */
+@inline function digits16(p: usize, k: usize): u64 {
+  return k <= 8 ? digits8(p, k) : digits8(p, k - 8) * 100000000 + digits8(p + k - 8, 8);
+}
+
 /** Decodes a known ring-event line [o, n) into result row i; false leaves it to JavaScript. */
 function event(o: usize, n: usize, i: usize): bool {
   // `[TRACE] CPU`
   if (n - o < 12 || load<u64>(o) != 0x205d45434152545b || (load<u32>(o + 8) & 0xffffff) != 0x555043) return false;
   let p = o + 11;
-  let d: i32 = 0;
   // CPU: up to 3 digits, a u8.
-  let x: i32 = 0;
-  let start = p;
-  while (p < n && (d = dec(load<u8>(p))) >= 0 && p - start < 3) {
-    x = x * 10 + d;
-    p++;
-  }
-  if (p == start || x > 255) return false;
-  const cpu = x;
+  let r = digitRun(p, n);
+  if (r == 0 || r > 3) return false;
+  const cpu = <i32>digits8(p, r);
+  if (cpu > 255) return false;
+  p += r;
   // ` idx=`: a slot of a 1024-entry ring.
   if (!tagAt(p, n, 105, 100, 120) || load<u8>(p + 4) != 61) return false;
   p += 5;
-  x = 0;
-  start = p;
-  while (p < n && (d = dec(load<u8>(p))) >= 0 && p - start < 5) {
-    x = x * 10 + d;
-    p++;
-  }
-  if (p == start || x > 1023) return false;
-  const slot = x;
-  // ` ts=`: nine digits as an integer, then on in floating point (the same doubles as JavaScript's).
+  r = digitRun(p, n);
+  if (r == 0 || r > 5) return false;
+  const slot = <i32>digits8(p, r);
+  if (slot > 1023) return false;
+  p += r;
+  // ` ts=`: up to 20 digits, the same double as JavaScript's (exact below 16 digits).
   if (!(p + 4 <= n && load<u32>(p) == 0x3d737420)) return false;
   p += 4;
-  x = 0;
-  start = p;
-  while (p < n && (d = dec(load<u8>(p))) >= 0 && p - start < 9) {
-    x = x * 10 + d;
-    p++;
+  r = digitRun(p, n);
+  if (r == 0) return false;
+  let ticks: f64;
+  if (r < 16) {
+    ticks = <f64>digits16(p, r);
+    p += r;
+  } else {
+    // Nine digits as an integer, then on in floating point, as JavaScript reads them.
+    let d: i32 = 0;
+    let x: i32 = 0;
+    const start = p;
+    while (p < n && (d = dec(load<u8>(p))) >= 0 && p - start < 9) {
+      x = x * 10 + d;
+      p++;
+    }
+    ticks = <f64>x;
+    while (p < n && (d = dec(load<u8>(p))) >= 0 && p - start < 20) {
+      ticks = ticks * 10 + <f64>d;
+      p++;
+    }
   }
-  let ticks = <f64>x;
-  while (p < n && (d = dec(load<u8>(p))) >= 0 && p - start < 20) {
-    ticks = ticks * 10 + <f64>d;
-    p++;
-  }
-  if (p == start) return false;
   // ` type=0x<hhhh> `
   if (!(p + 13 <= n && load<u64>(p) == 0x78303d6570797420)) return false;
   p += 8;
@@ -152,18 +175,12 @@ function event(o: usize, n: usize, i: usize): bool {
   if (k == 0) return false;
   const len = <usize>(k & 0xffff);
   if (p + len > n || !sameBytes(p, BLOB + <usize>(k >>> 16), len)) return false;
-  const eq = p + len - 1;
-  p = eq + 1;
-  while (p < n && load<u8>(p) != 32) p++;
-  // The payload: 1 to 10 digits, a u32.
-  if (p == eq + 1 || p - eq > 11) return false;
-  let payload: u64 = 0;
-  for (let q = eq + 1; q < p; q++) {
-    d = dec(load<u8>(q));
-    if (d < 0) return false;
-    payload = payload * 10 + <u64>d;
-  }
-  if (payload > 0xffffffff) return false;
+  p += len;
+  // The payload: 1 to 10 digits, a u32, up to a space or the line's end.
+  r = digitRun(p, n);
+  if (r == 0 || r > 10 || (p + r < n && load<u8>(p + r) != 32)) return false;
+  if (digits16(p, r) > 0xffffffff) return false;
+  p += r;
   if (p < n) {
     // ` flags=0x<h>` with one or two hex digits, to the line's end.
     if (!(p + 10 <= n && n <= p + 11 && tagAt(p, n, 102, 108, 97) && load<u32>(p + 4) == 0x303d7367 && load<u8>(p + 8) == 120)) return false;
