@@ -130,6 +130,10 @@ export class EventTableBuilder {
     const r = layout.offsets;
     this.offsetBase = r && r[1] - r[0] < 2 ** 32 ? r[0] : null;
     this.offset32 = this.offsetBase === null ? null : new Uint32Array(BLOCK);
+    // Written twice now so V8 tracks `limit` as a field that changes: code compiled while it was
+    // still constant would be deoptimized at the first flush.
+    this.limit = BLOCK;
+    this.limit = FIRST_BLOCK;
   }
 
   get size(): number {

@@ -29,6 +29,9 @@ for (const f of FAMILIES) {
   TYPE_NAMES.push(...f.types);
 }
 
+/** Breenix trace's first global type (a constant: a table read in the lane's loop would be compiled without feedback when the first ring event comes late). */
+const TRACE_BASE = FAMILY_BASE[0];
+
 /** A marker may sit behind junk another CPU wrote into the same line (`T2T3[TEST:…]`). */
 const JUNK_PREFIX_MAX = 16;
 
@@ -237,7 +240,7 @@ export function scanRange(path: string, name: string, start: number, end: number
     }
     // Half the lines of a Breenix capture are ring events: their family is first, so asking it alone decides the same.
     const first = traceLine ? traceMatcher(view, row) : -1;
-    let t = first >= 0 ? FAMILY_BASE[0] + first : classify(view, row, traceLine ? 1 : 0);
+    let t = first >= 0 ? TRACE_BASE + first : classify(view, row, traceLine ? 1 : 0);
     if (t === 0) {
       // The mark opens its line, maybe behind spaces or another CPU's junk.
       // Only where the raw bytes hold the mark, or may once control bytes are stripped.
@@ -267,7 +270,7 @@ export function scanRange(path: string, name: string, start: number, end: number
         continue;
       }
       if (kd === K.EVENT) {
-        row.type = FAMILY_BASE[0] + traceMatcher.knownEvent(cpu[k], slot[k], ts[k], aux[k], row);
+        row.type = TRACE_BASE + traceMatcher.knownEvent(cpu[k], slot[k], ts[k], aux[k], row);
         b.add(no, base + s, ends[k] - s, row);
       } else {
         row.type = LANE_TYPES[kd];

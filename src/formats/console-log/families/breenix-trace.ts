@@ -85,7 +85,9 @@ export interface EventScan {
 }
 
 export function newEventScan(): EventScan {
-  return { cpu: 0, slot: 0, ticks: 0, id: 0, nameStart: 0, nameEnd: 0, labelStart: 0, labelEnd: 0, payloadStart: 0, payloadEnd: 0, payload: 0, flags: -1, known: false };
+  // Tick counts and payloads pass 2^30: made doubles from the start (-0 is not a small integer to V8), their
+  // first large value would change the object's shape and deoptimize the code that reads it.
+  return { cpu: 0, slot: 0, ticks: -0, id: 0, nameStart: 0, nameEnd: 0, labelStart: 0, labelEnd: 0, payloadStart: 0, payloadEnd: 0, payload: -0, flags: -1, known: false };
 }
 
 /** Digit values by byte, -1 for a non-digit; hex digit values (lowercase, as the kernel prints). */
@@ -389,30 +391,83 @@ function isOdd(b: Block): boolean {
   return b.header_events !== Math.min(b.write_idx, 1024) || b.dropped !== Math.max(0, b.write_idx - 1024);
 }
 
+/** Running counts of the open ring (RingCounts.ring), at these offsets; the same again after them for events outside any ring. */
+const R_CPU = 0;
+const R_PARSED = 1;
+const R_FOREIGN = 2;
+const R_GAPS = 3;
+const R_BACKWARDS = 4;
+const R_LAST_SLOT = 5;
+const R_LAST_TICKS = 6;
+const RING_FIELDS = 8;
+/** After both: 1 while a ring is open, 1 inside a latest-N dump, the counter frequency (0: none yet). */
+const R_OPEN = 2 * RING_FIELDS;
+const R_LATEST = R_OPEN + 1;
+const R_FREQ = R_OPEN + 2;
+
+/**
+ * What a pass counts per ring event: the indexing loop's hot path, kept
+ * apart from Pass so its objects never change shape. Every event runs the
+ * same code, inside a ring or not (then on a scratch copy of the ring's
+ * counts, unused), and the state it reads sits in `ring`: code optimized
+ * before a dump's first ring, frequency line or latest-N dump meets no new
+ * path, field type or map there — each deoptimized the whole indexing loop
+ * the code is inlined into, and had it compiled again.
+ */
+class RingCounts {
+  events = 0;
+  eventsInTicks = 0;
+  eventsInLatest = 0;
+  readonly perCpu = new Float64Array(256);
+  // Counts per type id in 256-id pages made on first use: a 64K array would cost every
+  // query-time matcher (one per decoded line) half a megabyte, a Map two lookups per event.
+  readonly perId: (Float64Array | undefined)[] = new Array<Float64Array | undefined>(256);
+  readonly ring = new Float64Array(R_FREQ + 1).fill(-1, RING_FIELDS + R_CPU, RING_FIELDS + R_CPU + 1);
+
+  event(s: EventScan): void {
+    this.events++;
+    this.perCpu[s.cpu]++;
+    (this.perId[s.id >>> 8] ??= new Float64Array(256))[s.id & 0xff]++;
+    const r = this.ring;
+    const latest = r[R_LATEST] === 1;
+    // Small integers only (a double would change the field's representation, and so the object's map).
+    this.eventsInTicks += r[R_FREQ] === 0 ? 1 : 0;
+    this.eventsInLatest += latest ? 1 : 0;
+    const o = latest || r[R_OPEN] === 0 ? RING_FIELDS : 0;
+    const cpu = s.cpu;
+    const slot = s.slot;
+    const ticks = s.ticks;
+    // A ring whose `=== CPU n Buffer ===` line was garbled takes the CPU of its first event.
+    const own = r[o + R_CPU];
+    r[o + R_CPU] = own < 0 ? cpu : own;
+    const foreign = cpu !== r[o + R_CPU] ? 1 : 0;
+    r[o + R_FOREIGN] += foreign;
+    if (foreign === 1) return;
+    const seen = r[o + R_PARSED] > 0 ? 1 : 0;
+    r[o + R_GAPS] += slot !== ((r[o + R_LAST_SLOT] + 1) & 1023) ? seen : 0;
+    r[o + R_BACKWARDS] += ticks < r[o + R_LAST_TICKS] ? seen : 0;
+    r[o + R_PARSED]++;
+    r[o + R_LAST_SLOT] = slot;
+    r[o + R_LAST_TICKS] = ticks;
+  }
+}
+
 /** The mutable state of one pass, made on the first dump line so query-time matchers cost nothing. */
 class Pass {
   freq = 0;
   freqSource: string | null = null;
   readonly freqs: number[] = [];
-  events = 0;
-  eventsInTicks = 0;
+  readonly counts = new RingCounts();
   garbled = 0;
   meta = 0;
-  readonly perCpu = new Float64Array(256);
-  // Counts per type id in 256-id pages made on first use: a 64K array would cost every
-  // query-time matcher (one per decoded line) half a megabyte, a Map two lookups per event.
-  readonly perId: (Float64Array | undefined)[] = new Array<Float64Array | undefined>(256);
   readonly blocks: Block[] = [];
   blocksDropped = 0;
   readonly lastBlocks = new Map<number, Block>();
   readonly shortRings: RingTally = { count: 0, missing: 0, examples: [] };
   readonly oddRings: RingTally = { count: 0, missing: 0, examples: [] };
   block: Block | null = null;
-  lastSlot = -1;
-  lastTicks = -1;
   /** CPU from the last `=== CPU n Buffer ===` not yet followed by its `Events:` line. */
   headerCpu = -1;
-  inLatest = false;
   inFull = false;
   fullDumps = 0;
   latestDumps = 0;
@@ -425,19 +480,44 @@ class Pass {
   registeredProviders: number | null = null;
   readonly kernelSummary: Record<string, number> = {};
   tracingEnabled: boolean | null = null;
-  eventsInLatest = 0;
+
+  /** Inside a latest-N dump (its events mix CPUs and belong to no ring). */
+  get inLatest(): boolean {
+    return this.counts.ring[R_LATEST] === 1;
+  }
+
+  set inLatest(on: boolean) {
+    this.counts.ring[R_LATEST] = on ? 1 : 0;
+  }
 
   setFreq(hz: number, source: string): void {
     if (hz <= 0) return;
     if (!this.freqs.includes(hz)) this.freqs.push(hz);
     // The dump's own line is the one its timestamps were taken with.
     this.freq = hz;
+    this.counts.ring[R_FREQ] = hz;
     this.freqSource = source;
+  }
+
+  openBlock(b: Block): void {
+    this.closeBlock();
+    this.block = b;
+    const r = this.counts.ring;
+    r.fill(0, 0, RING_FIELDS);
+    r[R_CPU] = b.cpu;
+    r[R_OPEN] = 1;
   }
 
   closeBlock(): void {
     const b = this.block;
     if (!b) return;
+    const r = this.counts.ring;
+    b.cpu = r[R_CPU];
+    b.parsed = r[R_PARSED];
+    b.foreign = r[R_FOREIGN];
+    b.slot_gaps = r[R_GAPS];
+    b.ts_backwards = r[R_BACKWARDS];
+    r[R_OPEN] = 0;
     if (this.blocks.length < MAX_BLOCKS) this.blocks.push(b);
     else this.blocksDropped++;
     if (b.cpu >= 0) this.lastBlocks.set(b.cpu, b);
@@ -446,40 +526,15 @@ class Pass {
     this.block = null;
   }
 
-  event(s: EventScan): void {
-    this.events++;
-    this.perCpu[s.cpu]++;
-    (this.perId[s.id >>> 8] ??= new Float64Array(256))[s.id & 0xff]++;
-    if (this.freq === 0) this.eventsInTicks++;
-    if (this.inLatest) {
-      this.eventsInLatest++;
-      return;
-    }
-    const b = this.block;
-    if (!b) return;
-    // A ring whose `=== CPU n Buffer ===` line was garbled takes the CPU of its first event.
-    if (b.cpu < 0) b.cpu = s.cpu;
-    if (s.cpu !== b.cpu) {
-      b.foreign++;
-      return;
-    }
-    if (b.parsed > 0) {
-      if (s.slot !== ((this.lastSlot + 1) & 1023)) b.slot_gaps++;
-      if (s.ticks < this.lastTicks) b.ts_backwards++;
-    }
-    b.parsed++;
-    this.lastSlot = s.slot;
-    this.lastTicks = s.ticks;
-  }
-
   state(): TraceState {
+    const { events, eventsInTicks, eventsInLatest } = this.counts;
     const perCpu: number[] = [];
     let top = -1;
-    for (let c = 0; c < 256; c++) if (this.perCpu[c]) top = c;
-    for (let c = 0; c <= top; c++) perCpu.push(this.perCpu[c]);
+    for (let c = 0; c < 256; c++) if (this.counts.perCpu[c]) top = c;
+    for (let c = 0; c <= top; c++) perCpu.push(this.counts.perCpu[c]);
     const perId: number[][] = [];
     for (let hi = 0; hi < 256; hi++) {
-      const page = this.perId[hi];
+      const page = this.counts.perId[hi];
       if (page) for (let lo = 0; lo < 256; lo++) if (page[lo]) perId.push([(hi << 8) | lo, page[lo]]);
     }
     this.closeBlock();
@@ -487,8 +542,8 @@ class Pass {
       freq: this.freq || null,
       freqSource: this.freqSource,
       freqs: this.freqs,
-      events: this.events,
-      eventsInTicks: this.eventsInTicks,
+      events,
+      eventsInTicks,
       garbled: this.garbled,
       meta: this.meta,
       perCpu,
@@ -509,7 +564,7 @@ class Pass {
       registeredProviders: this.registeredProviders,
       kernelSummary: this.kernelSummary,
       tracingEnabled: this.tracingEnabled,
-      eventsInLatest: this.eventsInLatest,
+      eventsInLatest,
     };
   }
 }
@@ -556,9 +611,8 @@ function otherLine(pass: Pass, line: string, row: RowScratch): number {
     }
     m = EVENTS_HEADER.exec(line);
     if (m) {
-      pass.closeBlock();
       pass.inLatest = false;
-      pass.block = { cpu: pass.headerCpu, header_events: Number(m[1]), write_idx: Number(m[2]), dropped: Number(m[3]), parsed: 0, foreign: 0, slot_gaps: 0, ts_backwards: 0, in_full_dump: pass.inFull };
+      pass.openBlock({ cpu: pass.headerCpu, header_events: Number(m[1]), write_idx: Number(m[2]), dropped: Number(m[3]), parsed: 0, foreign: 0, slot_gaps: 0, ts_backwards: 0, in_full_dump: pass.inFull });
       pass.headerCpu = -1;
       return meta(pass, line, row);
     }
@@ -669,14 +723,21 @@ export interface TraceMatcher extends LineMatcher {
 
 function createMatcher(): TraceMatcher {
   let pass: Pass | null = null;
+  // The event path reads only these (see RingCounts).
+  let counts: RingCounts | null = null;
   const scan = newEventScan();
+  // Out of line: the event path compiled with Pass's map in it would deoptimize when a field of Pass first changes type.
+  const firstCounts = (): RingCounts => (counts = (pass ??= new Pass()).counts);
   const event = (row: RowScratch): number => {
-    pass ??= new Pass();
-    pass.event(scan);
+    const c = counts ?? firstCounts();
+    c.event(scan);
     row.cpu = scan.cpu;
-    row.ts = pass.freq > 0 ? scan.ticks / pass.freq : scan.ticks;
+    const r = c.ring;
+    // Divided always (by 1 without a frequency): a first division after optimization would deoptimize.
+    const f = r[R_FREQ];
+    row.ts = scan.ticks / (f > 0 ? f : 1);
     row.aux = scan.id;
-    row.sub = pass.inLatest ? SUB_LATEST : SUB_RING;
+    row.sub = r[R_LATEST] === 1 ? SUB_LATEST : SUB_RING;
     return T_EVENT;
   };
   const matcher = ((line, row) => {
