@@ -391,19 +391,25 @@ function isOdd(b: Block): boolean {
   return b.header_events !== Math.min(b.write_idx, 1024) || b.dropped !== Math.max(0, b.write_idx - 1024);
 }
 
-/** Running counts of the open ring (RingCounts.ring), at these offsets; the same again after them for events outside any ring. */
-const R_CPU = 0;
-const R_PARSED = 1;
-const R_FOREIGN = 2;
-const R_GAPS = 3;
-const R_BACKWARDS = 4;
-const R_LAST_SLOT = 5;
-const R_LAST_TICKS = 6;
-const RING_FIELDS = 8;
-/** After both: 1 while a ring is open, 1 inside a latest-N dump, the counter frequency (0: none yet). */
-const R_OPEN = 2 * RING_FIELDS;
-const R_LATEST = R_OPEN + 1;
-const R_FREQ = R_OPEN + 2;
+/**
+ * Running counts of the open ring (RingCounts.ring), at these offsets; the
+ * same again RING_FIELDS after them for events outside any ring; then 1
+ * while a ring is open, 1 inside a latest-N dump, and the counter frequency
+ * (0: none yet). A const enum: the offsets are literals in the hot path.
+ */
+const enum R {
+  CPU = 0,
+  PARSED = 1,
+  FOREIGN = 2,
+  GAPS = 3,
+  BACKWARDS = 4,
+  LAST_SLOT = 5,
+  LAST_TICKS = 6,
+  RING_FIELDS = 8,
+  OPEN = 16,
+  LATEST = 17,
+  FREQ = 18,
+}
 
 /**
  * What a pass counts per ring event: the indexing loop's hot path, kept
@@ -422,33 +428,33 @@ class RingCounts {
   // Counts per type id in 256-id pages made on first use: a 64K array would cost every
   // query-time matcher (one per decoded line) half a megabyte, a Map two lookups per event.
   readonly perId: (Float64Array | undefined)[] = new Array<Float64Array | undefined>(256);
-  readonly ring = new Float64Array(R_FREQ + 1).fill(-1, RING_FIELDS + R_CPU, RING_FIELDS + R_CPU + 1);
+  readonly ring = new Float64Array(R.FREQ + 1).fill(-1, R.RING_FIELDS + R.CPU, R.RING_FIELDS + R.CPU + 1);
 
   event(s: EventScan): void {
     this.events++;
     this.perCpu[s.cpu]++;
     (this.perId[s.id >>> 8] ??= new Float64Array(256))[s.id & 0xff]++;
     const r = this.ring;
-    const latest = r[R_LATEST] === 1;
+    const latest = r[R.LATEST] === 1;
     // Small integers only (a double would change the field's representation, and so the object's map).
-    this.eventsInTicks += r[R_FREQ] === 0 ? 1 : 0;
+    this.eventsInTicks += r[R.FREQ] === 0 ? 1 : 0;
     this.eventsInLatest += latest ? 1 : 0;
-    const o = latest || r[R_OPEN] === 0 ? RING_FIELDS : 0;
+    const o = latest || r[R.OPEN] === 0 ? R.RING_FIELDS : 0;
     const cpu = s.cpu;
     const slot = s.slot;
     const ticks = s.ticks;
     // A ring whose `=== CPU n Buffer ===` line was garbled takes the CPU of its first event.
-    const own = r[o + R_CPU];
-    r[o + R_CPU] = own < 0 ? cpu : own;
-    const foreign = cpu !== r[o + R_CPU] ? 1 : 0;
-    r[o + R_FOREIGN] += foreign;
+    const own = r[o + R.CPU];
+    r[o + R.CPU] = own < 0 ? cpu : own;
+    const foreign = cpu !== r[o + R.CPU] ? 1 : 0;
+    r[o + R.FOREIGN] += foreign;
     if (foreign === 1) return;
-    const seen = r[o + R_PARSED] > 0 ? 1 : 0;
-    r[o + R_GAPS] += slot !== ((r[o + R_LAST_SLOT] + 1) & 1023) ? seen : 0;
-    r[o + R_BACKWARDS] += ticks < r[o + R_LAST_TICKS] ? seen : 0;
-    r[o + R_PARSED]++;
-    r[o + R_LAST_SLOT] = slot;
-    r[o + R_LAST_TICKS] = ticks;
+    const seen = r[o + R.PARSED] > 0 ? 1 : 0;
+    r[o + R.GAPS] += slot !== ((r[o + R.LAST_SLOT] + 1) & 1023) ? seen : 0;
+    r[o + R.BACKWARDS] += ticks < r[o + R.LAST_TICKS] ? seen : 0;
+    r[o + R.PARSED]++;
+    r[o + R.LAST_SLOT] = slot;
+    r[o + R.LAST_TICKS] = ticks;
   }
 }
 
@@ -483,11 +489,11 @@ class Pass {
 
   /** Inside a latest-N dump (its events mix CPUs and belong to no ring). */
   get inLatest(): boolean {
-    return this.counts.ring[R_LATEST] === 1;
+    return this.counts.ring[R.LATEST] === 1;
   }
 
   set inLatest(on: boolean) {
-    this.counts.ring[R_LATEST] = on ? 1 : 0;
+    this.counts.ring[R.LATEST] = on ? 1 : 0;
   }
 
   setFreq(hz: number, source: string): void {
@@ -495,7 +501,7 @@ class Pass {
     if (!this.freqs.includes(hz)) this.freqs.push(hz);
     // The dump's own line is the one its timestamps were taken with.
     this.freq = hz;
-    this.counts.ring[R_FREQ] = hz;
+    this.counts.ring[R.FREQ] = hz;
     this.freqSource = source;
   }
 
@@ -503,21 +509,21 @@ class Pass {
     this.closeBlock();
     this.block = b;
     const r = this.counts.ring;
-    r.fill(0, 0, RING_FIELDS);
-    r[R_CPU] = b.cpu;
-    r[R_OPEN] = 1;
+    r.fill(0, 0, R.RING_FIELDS);
+    r[R.CPU] = b.cpu;
+    r[R.OPEN] = 1;
   }
 
   closeBlock(): void {
     const b = this.block;
     if (!b) return;
     const r = this.counts.ring;
-    b.cpu = r[R_CPU];
-    b.parsed = r[R_PARSED];
-    b.foreign = r[R_FOREIGN];
-    b.slot_gaps = r[R_GAPS];
-    b.ts_backwards = r[R_BACKWARDS];
-    r[R_OPEN] = 0;
+    b.cpu = r[R.CPU];
+    b.parsed = r[R.PARSED];
+    b.foreign = r[R.FOREIGN];
+    b.slot_gaps = r[R.GAPS];
+    b.ts_backwards = r[R.BACKWARDS];
+    r[R.OPEN] = 0;
     if (this.blocks.length < MAX_BLOCKS) this.blocks.push(b);
     else this.blocksDropped++;
     if (b.cpu >= 0) this.lastBlocks.set(b.cpu, b);
@@ -734,10 +740,10 @@ function createMatcher(): TraceMatcher {
     row.cpu = scan.cpu;
     const r = c.ring;
     // Divided always (by 1 without a frequency): a first division after optimization would deoptimize.
-    const f = r[R_FREQ];
+    const f = r[R.FREQ];
     row.ts = scan.ticks / (f > 0 ? f : 1);
     row.aux = scan.id;
-    row.sub = r[R_LATEST] === 1 ? SUB_LATEST : SUB_RING;
+    row.sub = r[R.LATEST] === 1 ? SUB_LATEST : SUB_RING;
     return T_EVENT;
   };
   const matcher = ((line, row) => {
