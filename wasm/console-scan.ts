@@ -74,6 +74,19 @@ const C_NAME: u8 = 128;
 
 /** Where the last `split` stopped: the start of the first line it did not take (from INPUT). */
 export let next: u32 = 0;
+/** The first line of the last `split` that holds NEEDLE (see `watch`), or -1. */
+export let seen: i32 = -1;
+/** NEEDLE's length and two rare positions in it (see `find`). */
+let needleLen: u32 = 0;
+let probe1: u32 = 0;
+let probe2: u32 = 0;
+
+/** Sets what `split` looks for in each line when asked to: NEEDLE[0, m), found by its bytes k1 and k2 (k1 the rarer). */
+export function watch(m: u32, k1: u32, k2: u32): void {
+  needleLen = m;
+  probe1 = k1;
+  probe2 = k2;
+}
 
 @inline function dec(c: u32): i32 {
   return c - 48 < 10 ? <i32>(c - 48) : -1;
@@ -479,19 +492,28 @@ function subRef(a: usize, e: usize): u16 {
 /**
  * Splits the complete lines of INPUT[s, end) (at most MAX_LINES): returns
  * how many, with their starts, ends and kinds in the result rows; `next` is
- * where the first line not taken starts.
+ * where the first line not taken starts. With `search`, each line is also
+ * looked at for NEEDLE (see `watch`; it holds no line break): lines holding
+ * the rarer probe byte are searched whole, and the first holding NEEDLE is
+ * `seen`; it and the lines after it are split as with `dumpSeen`.
  */
-export function split(s: u32, end: u32, dumpSeen: bool): i32 {
+export function split(s: u32, end: u32, dumpSeen: bool, search: bool): i32 {
   const lim = INPUT + <usize>end;
   const newline = i8x16.splat(10);
+  const rare = <u32>load<u8>(NEEDLE + <usize>probe1);
+  const probe = i8x16.splat(<u8>rare);
   let from = INPUT + <usize>s;
   let n: i32 = 0;
+  seen = -1;
   while (n < MAX_LINES) {
     let p = from;
-    // The newline, 16 bytes at a time while they lie before lim.
+    // The newline, 16 bytes at a time while they lie before lim; with `search`, whether the rare byte comes before it.
     let found = false;
+    let rareSeen: i32 = 0;
     while (p + 16 <= lim) {
-      const m = i8x16.bitmask(i8x16.eq(v128.load(p), newline));
+      const v = v128.load(p);
+      const m = i8x16.bitmask(i8x16.eq(v, newline));
+      if (search) rareSeen |= i8x16.bitmask(i8x16.eq(v, probe)) & (m != 0 ? (1 << ctz(m)) - 1 : 0xffff);
       if (m != 0) {
         p += <usize>ctz(m);
         found = true;
@@ -500,11 +522,19 @@ export function split(s: u32, end: u32, dumpSeen: bool): i32 {
       p += 16;
     }
     if (!found) {
-      while (p < lim && load<u8>(p) != 10) p++;
+      while (p < lim && load<u8>(p) != 10) {
+        if (<u32>load<u8>(p) == rare) rareSeen = 1;
+        p++;
+      }
       if (p >= lim) break;
     }
     const e = p > from && load<u8>(p - 1) == 13 ? p - 1 : p;
     const i = <usize>n;
+    if (search && rareSeen != 0 && find(<u32>(from - INPUT), <u32>(e - INPUT), needleLen, probe1, probe2) >= 0) {
+      seen = n;
+      search = false;
+      dumpSeen = true;
+    }
     store<u32>(R_START + (i << 2), <u32>(from - INPUT));
     store<u32>(R_END + (i << 2), <u32>(e - INPUT));
     const kind = classify(from, e, i, dumpSeen);

@@ -25,8 +25,13 @@ export interface LineSplitter {
   readonly ends: Uint32Array;
   next: number;
   split(s: number, end: number): number;
-  /** Where `needle` first occurs in buf[from, end), or -1 (Buffer.indexOf's answer). */
-  indexOf(needle: Uint8Array, from: number, end: number): number;
+  /**
+   * Looks for `needle` in each line split from now on, on the way; false when
+   * it cannot (the caller looks itself). After a split, `seen` is the first
+   * of its lines that holds it (-1: none), and looking stops there.
+   */
+  watch(needle: Uint8Array): boolean;
+  readonly seen: number;
 }
 
 /**
@@ -72,6 +77,15 @@ export function forEachLine(
     let longLines = 0;
     let found = false;
     let tail: Buffer | null = null;
+    // The splitter looks for `find` in the lines it splits; the pieces of long lines are looked at here.
+    const watching = find !== undefined && splitBy !== null && splitBy.watch(find.bytes);
+    /** Looks for `find` in a long line's piece [from, to), after the last bytes of the piece before (`more`: a piece follows). */
+    const look = (from: number, to: number, more: boolean): void => {
+      if (!watching || !find || found) return;
+      const hay = tail === null ? buf.subarray(from, to) : Buffer.concat([tail, buf.subarray(from, to)]);
+      if (hay.indexOf(find.bytes) >= 0) found = find.found = true;
+      tail = more ? Buffer.from(hay.subarray(Math.max(0, hay.length - find.bytes.length + 1))) : null;
+    };
     while (pos < stop) {
       const want = Math.min(chunk, stop - pos);
       const allowed = claim ? claim(pos + want) - pos : want;
@@ -82,18 +96,19 @@ export function forEachLine(
       const end = carry + got;
       // From far enough back that a match across the last read's end is seen: the carried bytes,
       // or the kept tail of a long line's piece (handed over, so not carried).
-      if (find && !found) {
+      if (find && !found && !watching) {
         const from = Math.max(0, carry - find.bytes.length + 1);
-        found = (splitBy ? splitBy.indexOf(find.bytes, from, end) : buf.subarray(from, end).indexOf(find.bytes)) >= 0 || (tail !== null && Buffer.concat([tail, buf.subarray(0, Math.min(end, find.bytes.length - 1))]).indexOf(find.bytes) >= 0);
+        found = buf.subarray(from, end).indexOf(find.bytes) >= 0 || (tail !== null && Buffer.concat([tail, buf.subarray(0, Math.min(end, find.bytes.length - 1))]).indexOf(find.bytes) >= 0);
         find.found = found;
       }
-      tail = null;
+      if (!watching) tail = null;
       let s = 0;
       for (;;) {
         // A long line's next piece is this loop's to hand over; whole lines the splitter's.
         if (splitBy && lanes && piece === 0) {
           const n = splitBy.split(s, end);
           if (n === 0) break;
+          if (watching && find && splitBy.seen >= 0) found = find.found = true;
           lanes.onBatch(buf, n, lineNo, base);
           lineNo += n;
           s = splitBy.next;
@@ -102,6 +117,7 @@ export function forEachLine(
         const nl = buf.indexOf(10, s);
         if (nl < 0 || nl >= end) break;
         const e = nl > s && buf[nl - 1] === 13 ? nl - 1 : nl;
+        look(s, nl, false);
         if (piece > 0) onLine(buf, s, e, lineNo, base + s, ++piece);
         else onLine(buf, s, e, ++lineNo, base + s, 0);
         piece = 0;
@@ -109,11 +125,12 @@ export function forEachLine(
       }
       if (end - s > MAX_LINE_BYTES) {
         // No newline in sight: hand over what we have as a piece of a long line.
+        look(s, end, true);
         if (piece === 0) {
           longLines++;
           onLine(buf, s, end, ++lineNo, base + s, ++piece);
         } else onLine(buf, s, end, lineNo, base + s, ++piece);
-        if (find && !found) tail = Buffer.from(buf.subarray(Math.max(s, end - find.bytes.length + 1), end));
+        if (find && !found && !watching) tail = Buffer.from(buf.subarray(Math.max(s, end - find.bytes.length + 1), end));
         s = end;
       }
       buf.copyWithin(0, s, end);
@@ -122,6 +139,7 @@ export function forEachLine(
     }
     if (carry > 0) {
       const e = buf[carry - 1] === 13 ? carry - 1 : carry;
+      look(0, carry, false);
       if (piece > 0) onLine(buf, 0, e, lineNo, base, ++piece);
       else onLine(buf, 0, e, ++lineNo, base, 0);
     }

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { DiagnosticLog } from '../../model/diagnostics.js';
 import { partRows } from '../../model/testing.js';
+import { forEachLine, MAX_LINE_BYTES } from '../../util/lines.js';
 import { FastLane } from './fast-lane.js';
 import { plainKnownTypes } from './families/breenix-trace.js';
 import { scanRange } from './index.js';
@@ -216,40 +217,70 @@ describe('console-log fast lane (WebAssembly)', () => {
     }
   });
 
-  test('a needle changed in place is looked for as it now is', () => {
-    const lane = new FastLane();
-    Buffer.from('xx=== A\n', 'latin1').copy(lane.buf);
-    const needle = Buffer.from('=== B', 'latin1');
-    assert.equal(lane.indexOf(needle, 0, 8), -1);
-    needle[4] = 0x41;
-    assert.equal(lane.indexOf(needle, 0, 8), 2);
-  });
-
-  test('finds a needle where Buffer.indexOf does, in generated text', () => {
-    const lane = new FastLane();
+  test('a watched needle is seen in the first line that holds it, as Buffer.indexOf finds it, and then no more', () => {
     const rand = xorshift(12345);
     const mark = '=== BINARY TRANSFER START ===';
     const needles = [mark, '=', '==', 'T=', `x${mark.slice(0, 8)}`].map((t) => Buffer.from(t, 'latin1'));
     let hits = 0;
-    for (let round = 0; round < 5000; round++) {
+    for (let round = 0; round < 3000; round++) {
+      // Lines of the needles' bytes, some over 16 bytes, the last one maybe unfinished; the mark somewhere, or not.
       let text = '';
-      for (let n = rand(300); n > 0; n--) text += ' =ABINRSTY\n'[rand(11)];
+      for (let n = rand(400); n > 0; n--) text += ' =ABINRSTY\n\r'[rand(12)];
       if (rand(2)) {
         const k = rand(text.length + 1);
         text = text.slice(0, k) + mark + text.slice(k);
       }
       const bytes = Buffer.from(text, 'latin1');
-      bytes.copy(lane.buf);
-      const from = rand(bytes.length + 1);
-      const end = from + rand(bytes.length - from + 1);
+      const s = rand(Math.min(bytes.length, 20) + 1);
       for (const needle of needles) {
-        const k = bytes.subarray(from, end).indexOf(needle);
-        const want = k < 0 ? -1 : from + k;
-        assert.equal(lane.indexOf(needle, from, end), want, `${JSON.stringify(text)} [${from}, ${end}) ${needle}`);
+        const lane = new FastLane();
+        bytes.copy(lane.buf);
+        assert.equal(lane.watch(needle), true);
+        // What each line split holds, by Buffer.indexOf, and where the splitter says.
+        let want = -1;
+        let got = -1;
+        let line = 0;
+        for (let at = s, n; (n = lane.split(at, bytes.length)) > 0; at = lane.next) {
+          for (let k = 0; k < n; k++, line++) if (want < 0 && bytes.subarray(lane.starts[k], lane.ends[k]).indexOf(needle) >= 0) want = line;
+          if (lane.seen >= 0) {
+            assert.equal(got, -1, 'seen once only');
+            got = line - n + lane.seen;
+          }
+        }
+        assert.equal(got, want, `${JSON.stringify(text.slice(s))} ${needle}`);
         if (want >= 0) hits++;
       }
     }
-    assert.ok(hits > 5000);
+    assert.ok(hits > 3000);
+    // Line breaks are not looked for: the caller looks itself.
+    assert.equal(new FastLane().watch(Buffer.from('a\nb')), false);
+  });
+
+  test('a mark in a long line\'s pieces, across two of them, or in an unfinished last line is found with the lane too', () => {
+    mkdirSync(work, { recursive: true });
+    const path = join(work, 'long.log');
+    const mark = Buffer.from('=== BINARY TRANSFER START ===', 'latin1');
+    const found = (lanes: boolean): boolean => {
+      const find = { bytes: mark, found: false };
+      const onLine = () => undefined;
+      return forEachLine(path, onLine, 256 << 10, undefined, find, undefined, lanes ? { splitter: new FastLane(find), onBatch: () => undefined } : undefined).found;
+    };
+    try {
+      // A 2.5 MiB line after a short one (11 bytes); the mark across each 256 KiB read's end (the pieces end at some
+      // of them), at the line's ends, or in a last line with no newline.
+      const long = 2.5 * MAX_LINE_BYTES;
+      const at = [0, 5, long - mark.length, ...Array.from({ length: 9 }, (_, r) => (r + 1) * (256 << 10) - 11 - 10)];
+      for (const k of [...at, -1, -2]) {
+        const line = Buffer.alloc(long, 0x61);
+        if (k >= 0) mark.copy(line, k);
+        const last = k === -2 ? Buffer.concat([Buffer.from('tail '), mark]) : Buffer.from('tail');
+        writeFileSync(path, Buffer.concat([Buffer.from('short line\n'), line, Buffer.from('\n'), last]));
+        assert.equal(found(true), k !== -1, `mark at ${k}, with the lane`);
+        assert.equal(found(false), k !== -1, `mark at ${k}, without`);
+      }
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
   });
 
   /** Writes `text` as a log in a scratch folder, asserts it indexes the same both ways, and that the lane took over `least` lines. */

@@ -11,9 +11,10 @@ let module: WebAssembly.Module | null = null;
 
 interface Exports {
   memory: WebAssembly.Memory;
-  split(s: number, end: number, dumpSeen: number): number;
-  find(s: number, end: number, m: number, k1: number, k2: number): number;
+  split(s: number, end: number, dumpSeen: number, search: number): number;
+  watch(m: number, k1: number, k2: number): void;
   next: WebAssembly.Global;
+  seen: WebAssembly.Global;
   [layout: string]: unknown;
 }
 
@@ -59,9 +60,9 @@ export class FastLane implements LineSplitter {
   /** The module's KIND_* numbers. */
   readonly kinds: Record<'OTHER' | 'EVENT' | 'PRINTK' | 'KLOG' | 'TEST' | 'TAGGED' | 'LINE', number>;
   private readonly x: Exports;
+  seen = -1;
   private readonly needle: Uint8Array;
-  private lastNeedle: Uint8Array | null = null;
-  private probes = [0, 0];
+  private watching = false;
   /** Per subsystem slot, the id the table gave the bytes the slot holds. */
   private readonly slotIds: Int32Array;
   private readonly SUB_NEW: number;
@@ -121,24 +122,20 @@ export class FastLane implements LineSplitter {
     return (this.slotIds[r - this.SUB_NEW] = intern(this.buf.toString('latin1', this.subStart[k], this.subEnd[k])));
   }
 
-  indexOf(needle: Uint8Array, from: number, end: number): number {
-    if (needle.length > this.needle.length) {
-      const k = this.buf.subarray(from, end).indexOf(needle);
-      return k < 0 ? -1 : from + k;
-    }
-    // Set up once per needle (a copy is kept: the caller's array could change).
-    const last = this.lastNeedle;
-    if (last === null || last.length !== needle.length || !Buffer.from(last.buffer, last.byteOffset, last.length).equals(needle)) {
-      this.needle.set(needle);
-      this.lastNeedle = Uint8Array.from(needle);
-      this.probes = probes(needle);
-    }
-    return this.x.find(from, end, needle.length, this.probes[0], this.probes[1]);
+  watch(needle: Uint8Array): boolean {
+    if (needle.length === 0 || needle.length > this.needle.length || needle.includes(10) || needle.includes(13)) return false;
+    this.needle.set(needle);
+    const [k1, k2] = probes(needle);
+    this.x.watch(needle.length, k1, k2);
+    this.watching = true;
+    return true;
   }
 
   split(s: number, end: number): number {
-    const n = this.x.split(s, end, this.dumpMark?.found ? 1 : 0);
+    const n = this.x.split(s, end, this.dumpMark?.found ? 1 : 0, this.watching ? 1 : 0);
     this.next = this.x.next.value as number;
+    this.seen = this.x.seen.value as number;
+    if (this.seen >= 0) this.watching = false;
     return n;
   }
 }
