@@ -435,8 +435,12 @@ function capsHead(o: usize, e: usize, i: usize): bool {
   return true;
 }
 
-/** What index.ts's classifier makes of line [o, e) when it is none of the cases left to it (row i gets the values). */
-function classify(o: usize, e: usize, i: usize, dumpSeen: bool): u8 {
+/**
+ * What index.ts's classifier makes of line [o, e) when it is none of the
+ * cases left to it (row i gets the values). `behindJunk`: [o, e) is what
+ * follows a junk prefix, read again as the classifier does.
+ */
+function classify(o: usize, e: usize, i: usize, dumpSeen: bool, behindJunk: bool = false): u8 {
   if (e == o || e - o > MAX_FAST_LINE) return KIND_OTHER;
   if (event(o, e, i)) return KIND_EVENT;
   // Other `[TRACE` lines, control bytes, dump lines: the families'.
@@ -464,8 +468,12 @@ function classify(o: usize, e: usize, i: usize, dumpSeen: bool): u8 {
   // A plain line, unless it may hold a dump mark or a marker behind junk.
   if (dumpSeen) return KIND_OTHER;
   const n = min(e, o + JUNK_PREFIX_MAX + 1);
-  for (let p = o + 1; p < n; p++) if (load<u8>(p) == 91) return KIND_OTHER;
-  return KIND_LINE;
+  let p = o + 1;
+  while (p < n && load<u8>(p) != 91) p++;
+  if (p == n) return KIND_LINE;
+  // A `[` near the start: the families read the line again from it (once); a plain line there is a plain line here.
+  if (behindJunk) return KIND_OTHER;
+  return classify(p, e, i, false, true) == KIND_LINE ? KIND_LINE : KIND_OTHER;
 }
 
 /**
