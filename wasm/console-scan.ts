@@ -18,6 +18,7 @@ export const BLOB_BYTES: usize = 128 << 10;
 export const CLASS: usize = 448 << 10; // 256 byte classes (family.ts's CLASS)
 export const NEEDLE: usize = CLASS + 256; // what `find` looks for
 export const NEEDLE_BYTES: usize = 256;
+export const UNKNOWN_TYPE: usize = NEEDLE + NEEDLE_BYTES; // length (u8), then the `UNKNOWN payload=` bytes a kernel prints for a type it lacks
 export const MAX_LINES: i32 = 8192; // lines per `split` call
 export const R_START: usize = 512 << 10; // u32 per line: start (from INPUT)
 export const R_END: usize = R_START + 4 * MAX_LINES; // u32: end, before the newline and a CR
@@ -183,11 +184,13 @@ function event(o: usize, n: usize, i: usize): bool {
   const id = (hex(load<u8>(p)) << 12) | (hex(load<u8>(p + 1)) << 8) | (hex(load<u8>(p + 2)) << 4) | hex(load<u8>(p + 3));
   if (id < 0 || load<u8>(p + 4) != 32) return false;
   p += 5;
-  // `NAME label=`, exactly the type's.
+  // `NAME label=`, exactly the type's; or what a kernel whose own table lacks the type prints, an event all the same.
   const k = load<u32>(KNOWN + (<usize>id << 2));
-  if (k == 0) return false;
-  const len = <usize>(k & 0xffff);
-  if (p + len > n || !sameBytes(p, BLOB + <usize>(k >>> 16), len)) return false;
+  let len = <usize>(k & 0xffff);
+  if (k == 0 || p + len > n || !sameBytes(p, BLOB + <usize>(k >>> 16), len)) {
+    len = <usize>load<u8>(UNKNOWN_TYPE);
+    if (len == 0 || p + len > n || !sameBytes(p, UNKNOWN_TYPE + 1, len)) return false;
+  }
   p += len;
   // The payload: 1 to 10 digits, a u32, up to a space or the line's end.
   r = digitRun(p, n);

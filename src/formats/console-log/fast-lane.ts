@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { LineSplitter } from '../../util/lines.js';
 import { CLASS } from './family.js';
-import { plainKnownTypes } from './families/breenix-trace.js';
+import { plainKnownTypes, unknownNameLabel } from './families/breenix-trace.js';
 import type { SubCache } from '../../util/sub-cache.js';
 
 /** Built by `npm run build` from wasm/console-scan.ts (AssemblyScript). */
@@ -98,6 +98,8 @@ export class FastLane implements LineSplitter {
     // The known types' `NAME label=` bytes, and per id where they are (offset << 16 | length).
     const known = new Uint32Array(mem, at('KNOWN'), 1 << 16);
     const blob = new Uint8Array(mem, at('BLOB'), at('BLOB_BYTES'));
+    const unknown = unknownNameLabel();
+    new Uint8Array(mem, at('UNKNOWN_TYPE'), 1 + unknown.length).set([unknown.length, ...unknown]);
     let off = 1; // 0 marks "no known type"
     for (const [id, bytes] of plainKnownTypes()) {
       // Offsets live in 16 bits.

@@ -275,6 +275,11 @@ function knownBytes(id: number): KnownType | undefined {
 }
 
 /** The `NAME label=` bytes of every type whose known name and label the scanner's grammar reads as they are, by id. */
+/** `UNKNOWN payload=`: what a kernel prints for a type its own table lacks; the family reads such a line as an event of that type. */
+export function unknownNameLabel(): Uint8Array {
+  return asciiBytes(`${BREENIX_UNKNOWN_NAME} ${BREENIX_UNKNOWN_LABEL}=`);
+}
+
 export function plainKnownTypes(): [number, Uint8Array][] {
   knownBytes(0);
   const out: [number, Uint8Array][] = [];
