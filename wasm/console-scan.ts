@@ -524,7 +524,8 @@ export function split(s: u32, end: u32, dumpSeen: bool, search: bool): i32 {
     while (p + 16 <= lim) {
       const v = v128.load(p);
       const m = i8x16.bitmask(i8x16.eq(v, newline));
-      if (search) rareSeen |= i8x16.bitmask(i8x16.eq(v, probe)) & (m != 0 ? (1 << ctz(m)) - 1 : 0xffff);
+      // The rare byte anywhere in these 16 (maybe in the next line: the search is exact).
+      if (search) rareSeen |= i8x16.bitmask(i8x16.eq(v, probe));
       if (m != 0) {
         p += <usize>ctz(m);
         found = true;
