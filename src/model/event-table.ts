@@ -82,7 +82,8 @@ export interface TablePiece {
  */
 export class EventTableBuilder {
   private readonly line = new Uint32Array(BLOCK);
-  private readonly offset = new Float64Array(BLOCK);
+  /** Offsets, as numbers (when not kept from offsetBase in offset32). */
+  private readonly offset: Float64Array;
   private readonly length = new Uint32Array(BLOCK);
   private readonly type = new Uint8Array(BLOCK);
   private readonly ts = new Float64Array(BLOCK);
@@ -106,6 +107,7 @@ export class EventTableBuilder {
   private readonly constant = new Map(Object.entries(DEFAULTS));
   private readonly offsetBase: number | null;
   private readonly offset32: Uint32Array | null;
+  private readonly base: number;
   /** Per type, its events' indexes so far (see TablePiece.postings), and how many. */
   private readonly posts: (Uint32Array | null)[];
   private readonly postCounts: Uint32Array;
@@ -130,6 +132,8 @@ export class EventTableBuilder {
     const r = layout.offsets;
     this.offsetBase = r && r[1] - r[0] < 2 ** 32 ? r[0] : null;
     this.offset32 = this.offsetBase === null ? null : new Uint32Array(BLOCK);
+    this.offset = new Float64Array(this.offset32 === null ? BLOCK : 0);
+    this.base = this.offsetBase ?? 0;
     // Written twice now so V8 tracks `limit` as a field that changes: code compiled while it was
     // still constant would be deoptimized at the first flush.
     this.limit = BLOCK;
@@ -155,7 +159,9 @@ export class EventTableBuilder {
     if (this.n === this.limit) this.flush();
     const i = this.n++;
     this.line[i] = line;
-    this.offset[i] = offset;
+    // Stored as the column is written: from offsetBase when the range allows.
+    if (this.offset32 !== null) this.offset32[i] = offset - this.base;
+    else this.offset[i] = offset;
     this.length[i] = length;
     this.type[i] = row.type;
     this.ts[i] = row.ts;
@@ -198,18 +204,15 @@ export class EventTableBuilder {
   /** Extends the last event to cover more bytes and lines (a continuation line). */
   extendLast(endOffset: number): void {
     if (this.n === 0) return;
-    this.length[this.n - 1] = endOffset - this.offset[this.n - 1];
+    const i = this.n - 1;
+    this.length[i] = endOffset - (this.offset32 !== null ? this.offset32[i] + this.base : this.offset[i]);
   }
 
   /** Appends the current block to the bundle, gathering the summary's numbers on the way. */
   private flush(): void {
     const n = this.n;
     if (n === 0) return;
-    let offset: Column = this.offset.subarray(0, n);
-    if (this.offset32 && this.offsetBase !== null) {
-      rebase(this.offset, this.offsetBase, this.offset32, n);
-      offset = this.offset32.subarray(0, n);
-    }
+    const offset = this.offset32 !== null ? this.offset32.subarray(0, n) : this.offset.subarray(0, n);
     const cols: Record<string, Column> = {
       line: this.line.subarray(0, n),
       offset,
@@ -222,12 +225,10 @@ export class EventTableBuilder {
     };
     for (const [name, d] of this.constant) if (!onlyValue(cols[name], d)) this.constant.delete(name);
     for (const [name, col] of Object.entries(cols)) this.out.append(`${this.prefix}${name}`, col, NARROW[name]);
-    tally(this.cpu, this.sub, n, this.cpuCounts, this.subCounts);
+    tally(this.cpu, this.sub, this.ts, n, this.cpuCounts, this.subCounts, SPAN);
     gather(this.type, n, this.flushed, this.posts, this.postCounts);
-    const lo = tsMin(this.ts, n);
-    if (lo < this.tsFirst) this.tsFirst = lo;
-    const hi = tsMax(this.ts, n);
-    if (hi > this.tsLast) this.tsLast = hi;
+    if (SPAN[0] < this.tsFirst) this.tsFirst = SPAN[0];
+    if (SPAN[1] > this.tsLast) this.tsLast = SPAN[1];
     this.flushed += n;
     this.n = 0;
     this.limit = BLOCK;
@@ -303,24 +304,29 @@ function tableCounts(typeNames: readonly string[], counts: number[], cpuPairs: n
  * A block's loops, outside flush: flush runs once per block, so its own
  * loops would be optimized on stack (OSR) with no feedback yet for the code
  * after them, and leave optimized code at every block. For the same reason
- * nothing after a loop here reads or writes a property: V8 keeps a loop's
- * OSR code and enters it at every call, so a tail it was compiled without
- * feedback for would deoptimize at every block.
+ * the code after a loop here must have run before the loop is optimized:
+ * V8 keeps a loop's OSR code and enters it at every call, so a tail it was
+ * compiled without feedback for would deoptimize at every block. The first
+ * block (FIRST_BLOCK) is small enough that each runs whole unoptimized first.
  */
 
-/** Offsets [0, n) less `base`, into `out`. */
-function rebase(offset: Float64Array, base: number, out: Uint32Array, n: number): void {
-  for (let i = 0; i < n; i++) out[i] = offset[i] - base;
-}
-
-/** Counts of events per CPU and per subsystem id over [0, n). */
-function tally(cpu: Int16Array, sub: Uint32Array, n: number, cpuCounts: Float64Array, subCounts: Float64Array): void {
+/** Counts of events per CPU and per subsystem id over [0, n), and the lowest and highest timestamp into span (Infinity, -Infinity when none). */
+function tally(cpu: Int16Array, sub: Uint32Array, ts: Float64Array, n: number, cpuCounts: Float64Array, subCounts: Float64Array, span: Float64Array): void {
+  let lo = Infinity;
+  let hi = -Infinity;
   for (let i = 0; i < n; i++) {
     const c = cpu[i];
     if (c >= 0) cpuCounts[c]++;
     subCounts[sub[i]]++;
+    const t = ts[i];
+    if (t < lo) lo = t;
+    if (t > hi) hi = t;
   }
+  span[0] = lo;
+  span[1] = hi;
 }
+
+const SPAN = new Float64Array(2);
 
 /**
  * Appends the indexes (from `base`) of a block's events to their type's list;
@@ -345,20 +351,6 @@ function gather(type: Uint8Array, n: number, base: number, lists: (Uint32Array |
     list[k] = base + i;
     counts[t] = k + 1;
   }
-}
-
-/** Lowest timestamp in [0, n) (Infinity when none; NaN is none). */
-function tsMin(ts: Float64Array, n: number): number {
-  let lo = Infinity;
-  for (let i = 0; i < n; i++) if (ts[i] < lo) lo = ts[i];
-  return lo;
-}
-
-/** Highest timestamp in [0, n) (-Infinity when none). */
-function tsMax(ts: Float64Array, n: number): number {
-  let hi = -Infinity;
-  for (let i = 0; i < n; i++) if (ts[i] > hi) hi = ts[i];
-  return hi;
 }
 
 /** Bytes of one line a query decodes at most. */
