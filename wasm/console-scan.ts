@@ -438,6 +438,21 @@ function capsHead(o: usize, e: usize, i: usize): bool {
   return true;
 }
 
+/** The line may match one of sel4.ts's patterns: it starts as one of them does (`ELF-`, `Enab`, `Boot`, `Jump`, `Star`, `Test`, `All `, `seL4`, digits and `/`). */
+function mayBeSel4(o: usize, e: usize, c0: u32): bool {
+  if (c0 == 69) return has(o, e, 0x2d464c45, 4) || has(o, e, 0x62616e45, 4);
+  if (c0 == 66) return has(o, e, 0x746f6f42, 4);
+  if (c0 == 74) return has(o, e, 0x706d754a, 4);
+  if (c0 == 83) return has(o, e, 0x72617453, 4);
+  if (c0 == 84) return has(o, e, 0x74736554, 4);
+  if (c0 == 65) return has(o, e, 0x206c6c41, 4);
+  if (c0 == 115) return has(o, e, 0x344c6573, 4);
+  if (!isDigit(c0)) return false;
+  let p = o + 1;
+  while (p < e && isDigit(load<u8>(p))) p++;
+  return p < e && load<u8>(p) == 47;
+}
+
 /**
  * What index.ts's classifier makes of line [o, e) when it is none of the
  * cases left to it (row i gets the values). `behindJunk`: [o, e) is what
@@ -466,8 +481,8 @@ function classify(o: usize, e: usize, i: usize, dumpSeen: bool, behindJunk: bool
     if (at(o + 6, e) == 93 && klogHead(o, e, i)) return KIND_KLOG;
     if (taggedHead(o, e, i)) return KIND_TAGGED;
   } else if (isUpper(c0) && capsHead(o, e, i)) return KIND_TAGGED;
-  // seL4's lines start with one of these: its patterns are the family's.
-  if (c0 == 69 || c0 == 66 || c0 == 74 || c0 == 83 || c0 == 84 || c0 == 65 || c0 == 115 || isDigit(c0)) return KIND_OTHER;
+  // What may be seL4's (sel4.ts's patterns, by their first four bytes, or digits then `/`) is the family's.
+  if (mayBeSel4(o, e, c0)) return KIND_OTHER;
   // A plain line, unless it may hold a dump mark or a marker behind junk.
   if (dumpSeen) return KIND_OTHER;
   const n = min(e, o + JUNK_PREFIX_MAX + 1);

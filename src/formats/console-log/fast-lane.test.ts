@@ -176,7 +176,7 @@ function grammarLines(count: number): string {
       () => `[${run(' ', 2)}${pick([...lower, '0', '_', ''])}${run(tag, 34)}${run(' ', 2)}${pick([']', ''])}${pick(['', ' '])}${message()}`,
       () => `${pick(['A', 'N', 'E', 'Z', 'a'])}${run('ABCXYZ0129_', 34)}:${pick(ws)}${message()}`,
       // plain lines, seL4-like starts, junk prefixes
-      () => `${pick(['', 'T2T3', 'Starting ', 'ELF-loader started', '12/34 tests passed', 'x'])}${run(`${lower} `, 18)}${pick(['', '['])}${message()}`,
+      () => `${pick(['', 'T2T3', 'Starting ', 'ELF-loader started', '12/34 tests passed', 'x', ...SEL4_STARTS])}${run(`${lower} `, 18)}${pick(['', '['])}${message()}`,
       () => `${run(lower, 1).repeat(rand(20))}${pick(['[TEST:a:b:PASS]', '[ INFO] x: y', '[boot] hi', `[${message()}`])}`,
       // TII dump marks, in the last tenth only: after one, plain lines are the families' (they count marks).
       () => (i > count * 0.9 ? `${pick(['', '  ', 'T2', 'x'.repeat(20)])}=== BINARY TRANSFER START ===${run(lower, 5)}` : 'plain'),
@@ -187,6 +187,13 @@ function grammarLines(count: number): string {
   }
   return lines.join('\n') + '\n';
 }
+
+/** Starts of seL4's lines (sel4.ts's patterns), whole and cut short, and plain lines that start with the same letters. */
+const SEL4_STARTS = [
+  'ELF-loader started', 'Enabling MMU and paging', 'Bootstrapping kernel', 'Booting all finished', 'Jumping to kernel-image entry point',
+  'Starting test 12: ', 'Test foo passed', 'Test suite failed', 'All is well in the universe', '3/4 tests passed', 'seL4 called fail',
+  'seL4 failed assertion', 'Test', 'Boot', 'ELF', 'Enab', 'All', 'seL', '12', '12/', 'EOS', 'ARP request', 'TELNETD_STARTING', 'Jum', 'sel4',
+];
 
 describe('console-log fast lane (WebAssembly)', () => {
   test('decodes a known ring-event line and leaves a garbled one to the families', () => {
