@@ -277,7 +277,7 @@ function traceFamilyLine(o: usize, e: usize): bool {
   if (c1 == 80) return has(o, e, 0x4449564f52505b, 7);
   if (c1 == 83) return has(o, e, 0x5952414d4d55535b, 8);
   // `[boot] Timer frequency: ` carries the counter frequency.
-  if (c1 == 98) return has(o, e, 0x54205d746f6f625b, 8);
+  if (c1 == 98) return has(o, e, 0x54205d746f6f625b, 8) && has(o + 8, e, 0x6572662072656d69, 8) && has(o + 16, e, 0x203a79636e657571, 8);
   return false;
 }
 
