@@ -81,9 +81,15 @@ export interface TwoParts<S, P> extends PartReader<S, P> {
   redoFrom(first: P, second: P): S | null | 'whole';
   /** Warnings only the seam shows (a counter jump across it), lines counted in the whole file. */
   seam?(first: P, second: P, lineBase: number): Diagnostic[];
+  /**
+   * A part read from any line start gives what one pass gives (redoFrom is
+   * always null, no seam): this thread, done first, may then read the end of
+   * the worker's part itself, as a third part (see scanTwoParts).
+   */
+  steal?: boolean;
 }
 
-/** The parts as read (one or two), their table pieces, the line each starts after, and whether the second was read again. */
+/** The parts as read (one to three, in file order), their table pieces, the line each starts after, and whether the second was read again. */
 export interface TwoPartsRead<P> {
   parts: P[];
   pieces: TablePiece[];
@@ -95,15 +101,22 @@ export interface TwoPartsRead<P> {
 interface SecondTask<S> {
   task: PartTask<S>;
   cells: BigInt64Array;
+  /** With `steal`: the cells of the worker's own claims, this thread the one that may stop them. */
+  back?: BigInt64Array;
 }
+
+/** Less than this left of the worker's part is not worth a third part. */
+const MIN_STEAL_BYTES = 2 << 20;
 
 /**
  * Reads a text file on two cores when it is large. This thread reads from
  * the start, claiming a read at a time; the worker, once started, stops the
  * claims and starts at the place `split` finds halfway through what is left,
- * so the two finish together however long the worker took to start. The
- * reader decides from both parts whether the second needs reading again from
- * the state the first ended in, so the result is always what one pass gives.
+ * so the two finish together however long the worker took to start (and,
+ * with `steal`, when this thread is done first it reads the end of the
+ * worker's part, which the worker claims a read at a time too). The reader
+ * decides from both parts whether the second needs reading again from the
+ * state the first ended in, so the result is always what one pass gives.
  */
 export function scanTwoParts<S, P>(path: string, ctx: BuildContext, r: TwoParts<S, P>): TwoPartsRead<P> {
   const size = statInput(path).size;
@@ -111,19 +124,31 @@ export function scanTwoParts<S, P>(path: string, ctx: BuildContext, r: TwoParts<
   const single = (p: PartResult<P>): TwoPartsRead<P> => ({ parts: [p.part], pieces: [p.piece], lineBases: [0], redone: false });
   if (size < r.minBytes) return single(r.scan(task, ctx.diagnostics, ctx.progress));
   const handoff = new Handoff();
+  const back = r.steal ? new Handoff() : null;
   const second: PartTask<S> = { ...task, segment: 1 };
-  const pending = startWorker(r.worker, { task: second, cells: handoff.cells } satisfies SecondTask<S>);
+  const pending = startWorker(r.worker, { task: second, cells: handoff.cells, back: back?.cells } satisfies SecondTask<S>);
   handoff.alive = pending.alive;
   // The first part's warnings go to the build once it is known to stand.
   const firstDiags = new DiagnosticLog();
   const first = r.scan(task, firstDiags, ctx.progress, (end) => handoff.claim(end));
+  // Done first (the worker started late, or its core is the slower one): read the second half of what the worker
+  // has not yet claimed here, so neither thread waits long for the other.
+  let third: PartResult<P> | null = null;
+  let secondEnd = size;
+  const at = handoff.picked();
+  if (back && at >= 0 && at < size) {
+    const claimed = Math.max(back.stop(), at);
+    const t = size - claimed >= 2 * MIN_STEAL_BYTES ? r.split(path, Math.floor((claimed + size) / 2)) : -1;
+    if (t >= claimed && t < size) secondEnd = t;
+    back.pick(secondEnd);
+    if (secondEnd < size) third = r.scan({ ...second, segment: 2, start: secondEnd }, new DiagnosticLog());
+  }
   let next: PartResult<P> | null;
   try {
     next = pending.wait() as PartResult<P> | null;
   } catch {
     // The worker failed: this thread reads the part it had picked, if it picked one.
-    const at = handoff.picked();
-    next = at >= 0 && at < size ? r.scan({ ...second, start: at }, new DiagnosticLog()) : null;
+    next = at >= 0 && at < size ? r.scan({ ...second, start: at, end: secondEnd }, new DiagnosticLog()) : null;
   }
   const state = next === null ? null : r.redoFrom(first.part, next.part);
   if (state === 'whole') {
@@ -136,8 +161,17 @@ export function scanTwoParts<S, P>(path: string, ctx: BuildContext, r: TwoParts<
   if (state !== null) next = r.scan({ ...second, start: handoff.picked(), state }, new DiagnosticLog());
   const base = r.lines(first.part);
   for (const d of r.seam?.(first.part, next.part, base) ?? []) ctx.diagnostics.add(d);
-  ctx.diagnostics.absorb(next.diagnostics.map((d) => (d.line !== undefined ? { ...d, line: d.line + base } : d)));
-  return { parts: [first.part, next.part], pieces: [first.piece, next.piece], lineBases: [0, base], redone: state !== null };
+  const shifted = (ds: Diagnostic[], by: number) => ds.map((d) => (d.line !== undefined ? { ...d, line: d.line + by } : d));
+  ctx.diagnostics.absorb(shifted(next.diagnostics, base));
+  const read: TwoPartsRead<P> = { parts: [first.part, next.part], pieces: [first.piece, next.piece], lineBases: [0, base], redone: state !== null };
+  if (third) {
+    const base2 = base + r.lines(next.part);
+    ctx.diagnostics.absorb(shifted(third.diagnostics, base2));
+    read.parts.push(third.part);
+    read.pieces.push(third.piece);
+    read.lineBases.push(base2);
+  }
+  return read;
 }
 
 /**
@@ -146,8 +180,10 @@ export function scanTwoParts<S, P>(path: string, ctx: BuildContext, r: TwoParts<
  * nothing is left to take.
  */
 export function readSecondPart<S, P>(r: PartReader<S, P>, data: unknown): PartResult<P> | null {
-  const { task, cells } = data as SecondTask<S>;
+  const { task, cells, back } = data as SecondTask<S>;
   const handoff = new Handoff(cells);
+  // With `back`, this part's reads are claimed too: the first thread may take the end of it (see scanTwoParts).
+  const own = back ? new Handoff(back) : null;
   const end = task.end;
   let at = end;
   try {
@@ -160,5 +196,5 @@ export function readSecondPart<S, P>(r: PartReader<S, P>, data: unknown): PartRe
   } finally {
     handoff.pick(at);
   }
-  return at < end ? r.scan({ ...task, start: at }, new DiagnosticLog()) : null;
+  return at < end ? r.scan({ ...task, start: at }, new DiagnosticLog(), undefined, own ? (e) => own.claim(e) : undefined) : null;
 }

@@ -321,6 +321,7 @@ export const consoleLog: FormatReader = tableReader({
       minBytes: PARALLEL_MIN_BYTES,
       // Nothing a part reads depends on the lines before it; what a family learned is carried below.
       redoFrom: () => null,
+      steal: true,
     });
     const stats = { lines: 0, blank: 0, junk: 0, binary: 0, dumps: 0, longLines: 0, lastLine: 0, events: 0 };
     parts.forEach((r, k) => {
