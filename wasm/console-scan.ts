@@ -485,10 +485,11 @@ function classify(o: usize, e: usize, i: usize, dumpSeen: bool, behindJunk: bool
   if (mayBeSel4(o, e, c0)) return KIND_OTHER;
   // A plain line, unless it may hold a dump mark or a marker behind junk.
   if (dumpSeen) return KIND_OTHER;
-  const n = min(e, o + JUNK_PREFIX_MAX + 1);
-  let p = o + 1;
-  while (p < n && load<u8>(p) != 91) p++;
-  if (p == n) return KIND_LINE;
+  // The first `[` in bytes 1 to JUNK_PREFIX_MAX, 16 at a time (INPUT has room past the line).
+  const within = min(e - o - 1, JUNK_PREFIX_MAX);
+  const m = i8x16.bitmask(i8x16.eq(v128.load(o + 1), i8x16.splat(91))) & ((1 << <i32>within) - 1);
+  if (m == 0) return KIND_LINE;
+  const p = o + 1 + <usize>ctz(m);
   // A `[` near the start: the families read the line again from it (once); a plain line there is a plain line here.
   if (behindJunk) return KIND_OTHER;
   return classify(p, e, i, false, true) == KIND_LINE ? KIND_LINE : KIND_OTHER;
@@ -501,13 +502,21 @@ function classify(o: usize, e: usize, i: usize, dumpSeen: bool, behindJunk: bool
  * for no subsystem, SUB_LONG when too long to keep (JavaScript reads them).
  * JavaScript reads the rows in order, so its per-slot strings follow.
  */
+/** A mask of a word's first k bytes (all eight from k = 8 on). */
+@inline function lowBytes(k: usize): u64 {
+  return k >= 8 ? 0xffffffffffffffff : (<u64>1 << (<u64>k << 3)) - 1;
+}
+
 function subRef(a: usize, e: usize): u16 {
   if (a == e) return SUB_NONE;
   const len = e - a;
   if (len > SUB_MAX) return SUB_LONG;
-  let h: u32 = <u32>len;
-  for (let p = a; p < e; p++) h = h * 31 + <u32>load<u8>(p);
-  const slot = (h ^ (h >>> 10)) & (SUB_SLOTS - 1);
+  // Hashed a word at a time: the first 16 bytes and the last 8 (bytes past the end masked off; INPUT has room).
+  const w0 = load<u64>(a) & lowBytes(len);
+  const w1 = len > 8 ? load<u64>(a + 8) & lowBytes(len - 8) : 0;
+  const w2 = len > 16 ? load<u64>(e - 8) : 0;
+  const h = (w0 * 0x9e3779b97f4a7c15) ^ (w1 * 0xc2b2ae3d27d4eb4f) ^ (w2 * 0x165667b19e3779f9) ^ (<u64>len * 0x27d4eb2f165667c5);
+  const slot = <u32>(h >>> 54) & (SUB_SLOTS - 1);
   const at = SUBS + <usize>slot * SUB_STRIDE;
   if (load<u32>(at) == <u32>len && sameBytes(a, at + 16, len)) return <u16>slot;
   store<u32>(at, <u32>len);
