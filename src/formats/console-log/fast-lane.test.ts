@@ -171,7 +171,7 @@ function grammarLines(count: number): string {
       // Breenix klog
       () => `[${run(' ', 3)}${pick(['ERROR', 'WARN', 'INFO', 'DEBUG', 'TRACE', 'INF'])}]${pick(ws)}${run(`${lower}_:`, 24)}${pick([':', ''])}${pick(ws)}${message()}`,
       // test markers
-      () => `[TEST:${run(`${lower}_ :]`, 8)}:${run(`${lower}_ :]`, 10)}:${run('PASFILTMEOU_x:]', 8)}${pick([']', ':', ''])}${run(lower, 4)}]`,
+      () => `[TEST:${run(`${lower}_ :]\t\xa0`, 8)}:${run(`${lower}_ :]\t\xa0`, 10)}:${run('PASFILTMEOU_x:]', 8)}${pick([']', ':', ''])}${run(lower, 4)}]`,
       // tags, CAPS prefixes
       () => `[${run(' ', 2)}${pick([...lower, '0', '_', ''])}${run(tag, 34)}${run(' ', 2)}${pick([']', ''])}${pick(['', ' '])}${message()}`,
       () => `${pick(['A', 'N', 'E', 'Z', 'a'])}${run('ABCXYZ0129_', 34)}:${pick(ws)}${message()}`,
