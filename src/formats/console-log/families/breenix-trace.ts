@@ -64,6 +64,13 @@ const FIXED_META = new Map<string, string>(Object.entries({
   '[SUMMARY] ====== EVENT SUMMARY ======': 'summary_start',
   '[SUMMARY] ====== END SUMMARY ======': 'summary_end',
 }));
+/** The lengths FIXED_META's lines have: other lines skip the map (its lookup hashes the whole line). */
+const FIXED_LENGTH = new Uint8Array(256);
+for (const k of FIXED_META.keys()) FIXED_LENGTH[k.length] = 1;
+
+function fixedMeta(line: string): string | undefined {
+  return line.length < 256 && FIXED_LENGTH[line.length] === 1 ? FIXED_META.get(line) : undefined;
+}
 
 /** Positions and values of one scanned event line; one is reused per pass. */
 export interface EventScan {
@@ -582,7 +589,7 @@ class Pass {
 
 /** Handles a line that starts like a dump line but is not an event: meta, counter, provider, summary, or garbled. */
 function otherLine(pass: Pass, line: string, row: RowScratch): number {
-  const fixed = FIXED_META.get(line);
+  const fixed = fixedMeta(line);
   if (fixed !== undefined) {
     switch (fixed) {
       case 'dump_start':
@@ -938,7 +945,7 @@ function eventFields(line: string, s: EventScan, row: DecodedRow | undefined): R
 }
 
 function metaFields(line: string): Record<string, FieldValue> {
-  const fixed = FIXED_META.get(line);
+  const fixed = fixedMeta(line);
   if (fixed) return { kind: fixed };
   let m = CPU_HEADER.exec(line);
   if (m) return { kind: 'ring_header', cpu: Number(m[1]) };
