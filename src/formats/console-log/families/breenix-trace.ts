@@ -442,19 +442,17 @@ class RingCounts {
   readonly perId: (Float64Array | undefined)[] = new Array<Float64Array | undefined>(256);
   readonly ring = new Float64Array(R.FREQ + 1).fill(-1, R.RING_FIELDS + R.CPU, R.RING_FIELDS + R.CPU + 1);
 
-  event(s: EventScan): void {
+  /** One ring event: its CPU, ring slot, tick count and type id. */
+  event(cpu: number, slot: number, ticks: number, id: number): void {
     this.events++;
-    this.perCpu[s.cpu]++;
-    (this.perId[s.id >>> 8] ??= new Float64Array(256))[s.id & 0xff]++;
+    this.perCpu[cpu]++;
+    (this.perId[id >>> 8] ??= new Float64Array(256))[id & 0xff]++;
     const r = this.ring;
     const latest = r[R.LATEST] === 1;
     // Small integers only (a double would change the field's representation, and so the object's map).
     this.eventsInTicks += r[R.FREQ] === 0 ? 1 : 0;
     this.eventsInLatest += latest ? 1 : 0;
     const o = latest || r[R.OPEN] === 0 ? R.RING_FIELDS : 0;
-    const cpu = s.cpu;
-    const slot = s.slot;
-    const ticks = s.ticks;
     // A ring whose `=== CPU n Buffer ===` line was garbled takes the CPU of its first event.
     const own = r[o + R.CPU];
     r[o + R.CPU] = own < 0 ? cpu : own;
@@ -746,18 +744,19 @@ function createMatcher(): TraceMatcher {
   const scan = newEventScan();
   // Out of line: the event path compiled with Pass's map in it would deoptimize when a field of Pass first changes type.
   const firstCounts = (): RingCounts => (counts = (pass ??= new Pass()).counts);
-  const event = (row: RowScratch): number => {
+  const ringEvent = (cpu: number, slot: number, ticks: number, id: number, row: RowScratch): number => {
     const c = counts ?? firstCounts();
-    c.event(scan);
-    row.cpu = scan.cpu;
+    c.event(cpu, slot, ticks, id);
+    row.cpu = cpu;
     const r = c.ring;
     // Divided always (by 1 without a frequency): a first division after optimization would deoptimize.
     const f = r[R.FREQ];
-    row.ts = scan.ticks / (f > 0 ? f : 1);
-    row.aux = scan.id;
+    row.ts = ticks / (f > 0 ? f : 1);
+    row.aux = id;
     row.sub = r[R.LATEST] === 1 ? SUB_LATEST : SUB_RING;
     return T_EVENT;
   };
+  const event = (row: RowScratch): number => ringEvent(scan.cpu, scan.slot, scan.ticks, scan.id, row);
   const matcher = ((line, row) => {
     // Event lines first: they are most of a dump.
     if (line.at(1) === 84 /* T */ && scanEventLine(line, scan)) {
@@ -776,13 +775,7 @@ function createMatcher(): TraceMatcher {
     return otherLine(pass, line.full(), row);
   }) as TraceMatcher;
   matcher.state = () => (pass ? pass.state() : undefined);
-  matcher.knownEvent = (cpu, slot, ticks, id, row) => {
-    scan.cpu = cpu;
-    scan.slot = slot;
-    scan.ticks = ticks;
-    scan.id = id;
-    return event(row);
-  };
+  matcher.knownEvent = ringEvent;
   return matcher;
 }
 
