@@ -15,5 +15,10 @@ function find(dir, out = []) {
 const files = find('dist').sort();
 const filter = process.argv[2];
 const chosen = filter ? files.filter((f) => f.includes(filter)) : files;
+// With no file, node --test would find its own (and run helpers under test/ as tests).
+if (chosen.length === 0) {
+  console.error(`no compiled test file matches ${JSON.stringify(filter)}`);
+  process.exit(1);
+}
 const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...chosen], { stdio: 'inherit' });
 process.exit(r.status ?? 1);

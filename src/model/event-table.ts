@@ -92,7 +92,8 @@ export class EventTableBuilder {
   private readonly aux = new Float64Array(BLOCK);
   /** Events in the current block, and in flushed blocks before it. */
   private n = 0;
-  private limit = FIRST_BLOCK;
+  /** Events in the current block when it is flushed (FIRST_BLOCK, then BLOCK). */
+  private limit: number;
   private flushed = 0;
   private readonly subIds = new Map<string, number>([['', 0]]);
   readonly subNames: string[] = [''];

@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import type { LineSplitter } from '../../util/lines.js';
 import { CLASS } from './family.js';
 import { plainKnownTypes, unknownNameLabel } from './families/breenix-trace.js';
-import type { SubCache } from '../../util/sub-cache.js';
 
 /** Built by `npm run build` from wasm/console-scan.ts (AssemblyScript). */
 const WASM = new URL('../../../wasm/console-scan.wasm', import.meta.url);
@@ -113,15 +112,16 @@ export class FastLane implements LineSplitter {
   /**
    * Row k's subsystem id in the table `intern` fills (0 for none): the string
    * is made only when the module's slot for it took new bytes (rows are asked
-   * in order, so each slot's id follows its bytes), or for a long subsystem
-   * (by `subs`).
+   * in order, so each slot's id follows its bytes), or for a subsystem too
+   * long for a slot (rare).
    */
-  subId(k: number, intern: (name: string) => number, subs: SubCache): number {
+  subId(k: number, intern: (name: string) => number): number {
     const r = this.subRef[k];
     if (r < this.SUB_NEW) return this.slotIds[r];
     if (r === this.SUB_NONE) return 0;
-    if (r === this.SUB_LONG) return subs.id(this.buf, this.subStart[k], this.subEnd[k]);
-    return (this.slotIds[r - this.SUB_NEW] = intern(this.buf.toString('latin1', this.subStart[k], this.subEnd[k])));
+    const id = intern(this.buf.toString('latin1', this.subStart[k], this.subEnd[k]));
+    if (r !== this.SUB_LONG) this.slotIds[r - this.SUB_NEW] = id;
+    return id;
   }
 
   watch(needle: Uint8Array): boolean {

@@ -16,7 +16,6 @@ import { breenixTrace } from './families/breenix-trace.js';
 import { printk } from './families/printk.js';
 import { sel4 } from './families/sel4.js';
 import { FastLane } from './fast-lane.js';
-import { SubCache } from '../../util/sub-cache.js';
 
 /** Families in the order they are tried; the first match wins, LINE is the fallback. Breenix trace must stay first (scanRange's fast path). */
 export const FAMILIES: readonly LineFamily[] = [breenixTrace, printk, breenixLog, sel4];
@@ -199,7 +198,6 @@ export function scanRange(path: string, name: string, start: number, end: number
   const K = lane?.kinds;
   const LANE_TYPES = K ? laneTypes(K) : [];
   const intern = (name: string): number => b.subId(name);
-  const subs = new SubCache(intern);
   const view = new LineView();
   let blank = 0;
   let junk = 0;
@@ -278,7 +276,7 @@ export function scanRange(path: string, name: string, start: number, end: number
         row.aux = aux[k];
         row.cpu = cpu[k];
         // By id: the subsystem's string is not made, nor the table's map asked, for every line.
-        b.addWithSub(no, base + s, ends[k] - s, row, lane.subId(k, intern, subs));
+        b.addWithSub(no, base + s, ends[k] - s, row, lane.subId(k, intern));
       }
       lastLine = no;
       if ((no & 0xffff) === 0) progress?.(base + s - start, end - start);

@@ -281,12 +281,12 @@ function knownBytes(id: number): KnownType | undefined {
   return KNOWN_BYTES[id];
 }
 
-/** The `NAME label=` bytes of every type whose known name and label the scanner's grammar reads as they are, by id. */
 /** `UNKNOWN payload=`: what a kernel prints for a type its own table lacks; the family reads such a line as an event of that type. */
 export function unknownNameLabel(): Uint8Array {
   return asciiBytes(`${BREENIX_UNKNOWN_NAME} ${BREENIX_UNKNOWN_LABEL}=`);
 }
 
+/** The `NAME label=` bytes of every type whose known name and label the scanner's grammar reads as they are, by id. */
 export function plainKnownTypes(): [number, Uint8Array][] {
   knownBytes(0);
   const out: [number, Uint8Array][] = [];
@@ -470,7 +470,6 @@ class RingCounts {
 
 /** The mutable state of one pass, made on the first dump line so query-time matchers cost nothing. */
 class Pass {
-  freq = 0;
   freqSource: string | null = null;
   readonly freqs: number[] = [];
   readonly counts = new RingCounts();
@@ -497,6 +496,11 @@ class Pass {
   readonly kernelSummary: Record<string, number> = {};
   tracingEnabled: boolean | null = null;
 
+  /** The counter frequency in Hz (0: none yet); kept in the ring counts, which the event path reads. */
+  get freq(): number {
+    return this.counts.ring[R.FREQ];
+  }
+
   /** Inside a latest-N dump (its events mix CPUs and belong to no ring). */
   get inLatest(): boolean {
     return this.counts.ring[R.LATEST] === 1;
@@ -510,7 +514,6 @@ class Pass {
     if (hz <= 0) return;
     if (!this.freqs.includes(hz)) this.freqs.push(hz);
     // The dump's own line is the one its timestamps were taken with.
-    this.freq = hz;
     this.counts.ring[R.FREQ] = hz;
     this.freqSource = source;
   }
