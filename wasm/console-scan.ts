@@ -19,6 +19,7 @@ export const CLASS: usize = 448 << 10; // 256 byte classes (family.ts's CLASS)
 export const NEEDLE: usize = CLASS + 256; // what `find` looks for
 export const NEEDLE_BYTES: usize = 256;
 export const UNKNOWN_TYPE: usize = NEEDLE + NEEDLE_BYTES; // length (u8), then the `UNKNOWN payload=` bytes a kernel prints for a type it lacks
+export const TYPES: usize = UNKNOWN_TYPE + 256; // u8 per KIND_*: the global event type JavaScript stores such lines as
 export const MAX_LINES: i32 = 8192; // lines per `split` call
 export const R_START: usize = 512 << 10; // u32 per line: start (from INPUT)
 export const R_END: usize = R_START + 4 * MAX_LINES; // u32: end, before the newline and a CR
@@ -30,6 +31,8 @@ export const R_SUB_END: usize = R_SUB_START + 4 * MAX_LINES; // u32
 export const R_SLOT: usize = R_SUB_END + 4 * MAX_LINES; // u16: ring slot
 export const R_KIND: usize = R_SLOT + 2 * MAX_LINES; // u8: KIND_*
 export const R_SUB_REF: usize = R_KIND + MAX_LINES; // u16: the subsystem's place in SUBS (see subRef)
+export const R_TYPE: usize = R_SUB_REF + 2 * MAX_LINES; // u8: TYPES[kind] (not for KIND_OTHER)
+export const R_OTHER: usize = R_TYPE + MAX_LINES; // u16 per KIND_OTHER line: its row, in order (`others` of them); ends at SUBS
 /** Subsystems seen, direct-mapped by hash: per slot its length (u32) then its bytes, SUB_STRIDE apart. */
 export const SUBS: usize = 896 << 10;
 export const SUB_SLOTS: u32 = 1024;
@@ -39,6 +42,8 @@ const SUB_MAX: usize = SUB_STRIDE - 32;
 /** R_SUB_REF values besides a slot (its subsystem as last seen there): a slot plus SUB_NEW (the slot now holds these bytes), or none. */
 export const SUB_NEW: u16 = 1024;
 export const SUB_NONE: u16 = 0xfffe;
+/** A ring event's R_SUB_REF: its subsystem is the ring's, JavaScript's to say. */
+export const SUB_EVENT: u16 = 0xfffd;
 export const SUB_LONG: u16 = 0xffff;
 export const INPUT: usize = 1 << 20;
 // The scanners read up to 15 bytes past a line (16-byte loads): the memory's last 64 bytes are slack.
@@ -76,6 +81,8 @@ const C_NAME: u8 = 128;
 export let next: u32 = 0;
 /** The first line of the last `split` that holds NEEDLE (see `watch`), or -1. */
 export let seen: i32 = -1;
+/** How many KIND_OTHER lines the last `split` listed in R_OTHER. */
+export let others: i32 = 0;
 /** NEEDLE's length and two rare positions in it (see `find`). */
 let needleLen: u32 = 0;
 let probe1: u32 = 0;
@@ -146,7 +153,7 @@ function event(o: usize, n: usize, i: usize): bool {
   if (cpu > 255) return false;
   p += r;
   // ` idx=`: a slot of a 1024-entry ring.
-  if (!tagAt(p, n, 105, 100, 120) || load<u8>(p + 4) != 61) return false;
+  if (!has(p, n, 0x3d78646920, 5)) return false;
   p += 5;
   r = digitRun(p, n);
   if (r == 0 || r > 5) return false;
@@ -194,7 +201,7 @@ function event(o: usize, n: usize, i: usize): bool {
   // The payload: 1 to 10 digits, a u32, up to a space or the line's end.
   r = digitRun(p, n);
   if (r == 0 || r > 10 || (p + r < n && load<u8>(p + r) != 32)) return false;
-  if (digits16(p, r) > 0xffffffff) return false;
+  if (r == 10 && digits16(p, r) > 0xffffffff) return false;
   p += r;
   if (p < n) {
     // ` flags=0x<h>` with one or two hex digits, to the line's end.
@@ -537,8 +544,9 @@ function subRef(a: usize, e: usize): u16 {
 
 /**
  * Splits the complete lines of INPUT[s, end) (at most MAX_LINES): returns
- * how many, with their starts, ends and kinds in the result rows; `next` is
- * where the first line not taken starts. With `search`, each line is also
+ * how many, with their starts, ends and kinds in the result rows (and the
+ * rows of KIND_OTHER lines listed in R_OTHER); `next` is where the first
+ * line not taken starts. With `search`, each line is also
  * looked at for NEEDLE (see `watch`; it holds no line break): lines holding
  * the rarer probe byte are searched whole, and the first holding NEEDLE is
  * `seen`; it and the lines after it are split as with `dumpSeen`.
@@ -551,6 +559,7 @@ export function split(s: u32, end: u32, dumpSeen: bool, search: bool): i32 {
   let from = INPUT + <usize>s;
   let n: i32 = 0;
   seen = -1;
+  others = 0;
   while (n < MAX_LINES) {
     let p = from;
     // The newline, 16 bytes at a time while they lie before lim; with `search`, whether the rare byte comes before it.
@@ -586,7 +595,14 @@ export function split(s: u32, end: u32, dumpSeen: bool, search: bool): i32 {
     store<u32>(R_END + (i << 2), <u32>(e - INPUT));
     const kind = classify(from, e, i, dumpSeen);
     store<u8>(R_KIND + i, kind);
-    if (kind > KIND_EVENT) store<u16>(R_SUB_REF + (i << 1), subRef(INPUT + <usize>load<u32>(R_SUB_START + (i << 2)), INPUT + <usize>load<u32>(R_SUB_END + (i << 2))));
+    if (kind == KIND_OTHER) {
+      store<u16>(R_OTHER + (<usize>others << 1), <u16>n);
+      others++;
+    } else {
+      store<u8>(R_TYPE + i, load<u8>(TYPES + <usize>kind));
+      const ref = kind == KIND_EVENT ? SUB_EVENT : subRef(INPUT + <usize>load<u32>(R_SUB_START + (i << 2)), INPUT + <usize>load<u32>(R_SUB_END + (i << 2)));
+      store<u16>(R_SUB_REF + (i << 1), ref);
+    }
     n++;
     from = p + 1;
   }

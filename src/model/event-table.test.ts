@@ -265,3 +265,56 @@ test('postings: each piece lists its sparse types as it goes; a type too common 
   assert.ok(lines.every((v, k) => v >= 200_000 && (k === 0 || v > lines[k - 1])));
   draft.abandon();
 });
+
+test('addRows stores runs of rows given by column exactly as add stores them one by one, across blocks', () => {
+  // Rows in one 4 MiB "read": starts a line apart; a run of 70,000 crosses the first (small) block and a full one.
+  const n = 90_000;
+  const starts = new Uint32Array(n);
+  const ends = new Uint32Array(n);
+  const type = new Uint8Array(n);
+  const ts = new Float64Array(n);
+  const cpu = new Float64Array(n);
+  const sub = new Int32Array(n);
+  const aux = new Float64Array(n);
+  let x = 7;
+  for (let i = 0; i < n; i++) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    starts[i] = i * 45;
+    ends[i] = starts[i] + 30 + (x % 14);
+    type[i] = x % 3;
+    ts[i] = x % 5 === 0 ? NaN : i / 7;
+    cpu[i] = x % 7 === 0 ? -1 : x % 4;
+    aux[i] = x % 11 === 0 ? NaN : x % 1000;
+  }
+  for (const offsets of [true, false]) {
+    const layout = offsets ? { offsets: [1000, 1000 + n * 45] as [number, number] } : {};
+    const one = new EventTableBuilder(TYPES, undefined, 't0.', layout);
+    const bulk = new EventTableBuilder(TYPES, undefined, 't0.', layout);
+    const names = ['', 'net', 'sched', 'mm'];
+    // The same ids in both tables (`add` interns on first sight).
+    for (const s of [...names, 'other']) one.subId(s);
+    const ids = names.map((s) => bulk.subId(s));
+    bulk.subId('other');
+    for (let i = 0; i < n; i++) sub[i] = ids[(i >> 3) % names.length];
+    const row = newScratch();
+    // Runs of uneven lengths, with single rows added by `add` between them (as a scanner's other lines are).
+    let from = 0;
+    let line0 = 5;
+    for (const len of [1, 300, 70_000, 2, 19_000]) {
+      const to = Math.min(n, from + len);
+      bulk.addRows(from, to, line0, 1000, { starts, ends, type, ts, cpu, sub, aux });
+      for (let i = from; i < to; i++) {
+        Object.assign(row, { type: type[i], ts: ts[i], cpu: cpu[i], aux: aux[i], sub: names[(i >> 3) % names.length] });
+        one.add(line0 + i, 1000 + starts[i], ends[i] - starts[i], row);
+      }
+      Object.assign(row, { type: 1, ts: 1.5, cpu: 2, aux: 3, sub: 'other' });
+      bulk.add(line0 + to, 1000 + n * 45, 3, row);
+      one.add(line0 + to, 1000 + n * 45, 3, row);
+      line0 += 1;
+      from = to;
+    }
+    assert.deepEqual(bulk.view(), one.view(), `columns (offsets ${offsets ? 'from a base' : 'as numbers'})`);
+    assert.deepEqual(bulk.summary(), one.summary());
+    assert.equal(bulk.size, 89_303 + 5);
+  }
+});

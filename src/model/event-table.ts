@@ -28,6 +28,18 @@ export function newScratch(): RowScratch {
   return { type: 0, ts: NaN, cpu: -1, sub: '', aux: NaN };
 }
 
+/** Rows given column by column (EventTableBuilder.addRows): row i is the bytes [starts[i], ends[i]) of one read, one line. */
+export interface RowColumns {
+  starts: Uint32Array;
+  ends: Uint32Array;
+  type: Uint8Array;
+  ts: Float64Array;
+  cpu: Float64Array;
+  /** Subsystem ids, from subId. */
+  sub: Int32Array;
+  aux: Float64Array;
+}
+
 /** Events per block: the builder keeps one block per column in memory and appends full ones to the bundle. */
 const BLOCK = 1 << 16;
 /**
@@ -156,8 +168,7 @@ export class EventTableBuilder {
 
   /** `add` with the subsystem given by its id (from subId; row.sub is not read). */
   addWithSub(line: number, offset: number, length: number, row: RowScratch, sub: number): void {
-    // The previous block is flushed only now, so extendLast always finds its event in memory.
-    if (this.n === this.limit) this.flush();
+    this.room();
     const i = this.n++;
     this.line[i] = line;
     // Stored as the column is written: from offsetBase when the range allows.
@@ -170,6 +181,40 @@ export class EventTableBuilder {
     this.sub[i] = sub;
     this.aux[i] = row.aux;
     this.counts[row.type]++;
+  }
+
+  /**
+   * Adds rows [from, to) of `rows` as events: row i is line `line0 + i`, at
+   * byte `offset0` of the input plus its start. The bulk `add`, for a scanner
+   * that classified a run of lines at once (the console log's fast lane).
+   */
+  addRows(from: number, to: number, line0: number, offset0: number, rows: RowColumns): void {
+    while (from < to) {
+      this.room();
+      const i0 = this.n;
+      const k = Math.min(to - from, this.limit - i0);
+      const { starts } = rows;
+      if (this.offset32 !== null) {
+        const o = offset0 - this.base;
+        for (let j = 0; j < k; j++) this.offset32[i0 + j] = o + starts[from + j];
+      } else {
+        for (let j = 0; j < k; j++) this.offset[i0 + j] = offset0 + starts[from + j];
+      }
+      copyRows(rows, from, k, i0, line0, this.line, this.length, this.type, this.ts, this.cpu, this.sub, this.aux, this.counts);
+      this.n += k;
+      from += k;
+    }
+  }
+
+  /**
+   * Makes room for an event in the block. The previous block is flushed only
+   * now, so extendLast always finds its event in memory. One call site for
+   * add and addRows: code that inlines it knows the flush call from either
+   * (a scanner whose rows mostly come by addRows would otherwise meet its
+   * first flush from `add` in optimized code, and deoptimize).
+   */
+  private room(): void {
+    if (this.n === this.limit) this.flush();
   }
 
   /** The id of subsystem `name` in this table (interned on first sight). */
@@ -310,6 +355,29 @@ function tableCounts(typeNames: readonly string[], counts: number[], cpuPairs: n
  * compiled without feedback for would deoptimize at every block. The first
  * block (FIRST_BLOCK) is small enough that each runs whole unoptimized first.
  */
+
+/** addRows' copy of k rows from `from` into the block at i0 (all but offsets). */
+function copyRows(rows: RowColumns, from: number, k: number, i0: number, line0: number, line: Uint32Array, length: Uint32Array, type: Uint8Array, ts: Float64Array, cpu: Int16Array, sub: Uint32Array, aux: Float64Array, counts: Float64Array): void {
+  const { starts, ends } = rows;
+  const rType = rows.type;
+  const rTs = rows.ts;
+  const rCpu = rows.cpu;
+  const rSub = rows.sub;
+  const rAux = rows.aux;
+  for (let j = 0; j < k; j++) {
+    const r = from + j;
+    const i = i0 + j;
+    line[i] = line0 + r;
+    length[i] = ends[r] - starts[r];
+    const t = rType[r];
+    type[i] = t;
+    counts[t]++;
+    ts[i] = rTs[r];
+    cpu[i] = rCpu[r];
+    sub[i] = rSub[r];
+    aux[i] = rAux[r];
+  }
+}
 
 /** Counts of events per CPU and per subsystem id over [0, n), and the lowest and highest timestamp into span (Infinity, -Infinity when none). */
 function tally(cpu: Int16Array, sub: Uint32Array, ts: Float64Array, n: number, cpuCounts: Float64Array, subCounts: Float64Array, span: Float64Array): void {

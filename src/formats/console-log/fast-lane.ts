@@ -8,12 +8,18 @@ const WASM = new URL('../../../wasm/console-scan.wasm', import.meta.url);
 
 let module: WebAssembly.Module | null = null;
 
+/** Where subsystem names get their ids (an event table: a method, so every thread's call has one target). */
+interface SubTable {
+  subId(name: string): number;
+}
+
 interface Exports {
   memory: WebAssembly.Memory;
   split(s: number, end: number, dumpSeen: number, search: number): number;
   watch(m: number, k1: number, k2: number): void;
   next: WebAssembly.Global;
   seen: WebAssembly.Global;
+  others: WebAssembly.Global;
   [layout: string]: unknown;
 }
 
@@ -37,10 +43,11 @@ function probes(needle: Uint8Array): [number, number] {
  * The console indexer's WebAssembly line splitter and fast lane
  * (wasm/console-scan.ts): it splits each read into lines and classifies the
  * commonest ones itself — line k's `kind[k]` is one of the module's KIND_*
- * (`kinds`), with the row's values in ts, aux, cpu and the subsystem's bytes
- * in [subStart, subEnd); a ring event's tick count in ts, type id in aux and
- * slot in slot. OTHER lines are the JavaScript families' to classify.
- * One per thread: the read buffer lives in the module's memory.
+ * (`kinds`), its event type `type[k]` (as set by `types`), with the row's
+ * values in ts, aux, cpu and the subsystem's bytes in [subStart, subEnd); a
+ * ring event's tick count in ts, type id in aux and slot in slot. OTHER
+ * lines, listed in `other[0, others)`, are the JavaScript families' to
+ * classify. One per thread: the read buffer lives in the module's memory.
  */
 export class FastLane implements LineSplitter {
   readonly buf: Buffer;
@@ -53,6 +60,10 @@ export class FastLane implements LineSplitter {
   readonly subStart: Uint32Array;
   readonly subEnd: Uint32Array;
   readonly slot: Uint16Array;
+  readonly type: Uint8Array;
+  /** The rows of the last split's OTHER lines, `others` of them. */
+  readonly other: Uint16Array;
+  others = 0;
   /** Where each row's subsystem sits in the module's subsystem slots: see `subId`. */
   readonly subRef: Uint16Array;
   next = 0;
@@ -67,6 +78,8 @@ export class FastLane implements LineSplitter {
   private readonly SUB_NEW: number;
   private readonly SUB_NONE: number;
   private readonly SUB_LONG: number;
+  private readonly SUB_EVENT: number;
+  private readonly typeOf: Uint8Array;
 
   /** `dumpMark.found` true leaves plain lines to the families (they count dump marks in them). */
   constructor(private readonly dumpMark?: { found: boolean }) {
@@ -87,10 +100,14 @@ export class FastLane implements LineSplitter {
     this.subEnd = new Uint32Array(mem, at('R_SUB_END'), rows);
     this.slot = new Uint16Array(mem, at('R_SLOT'), rows);
     this.subRef = new Uint16Array(mem, at('R_SUB_REF'), rows);
+    this.type = new Uint8Array(mem, at('R_TYPE'), rows);
+    this.other = new Uint16Array(mem, at('R_OTHER'), rows);
+    this.typeOf = new Uint8Array(mem, at('TYPES'), 16);
     this.slotIds = new Int32Array(at('SUB_SLOTS'));
     this.SUB_NEW = at('SUB_NEW');
     this.SUB_NONE = at('SUB_NONE');
     this.SUB_LONG = at('SUB_LONG');
+    this.SUB_EVENT = at('SUB_EVENT');
     this.needle = new Uint8Array(mem, at('NEEDLE'), at('NEEDLE_BYTES'));
     this.kinds = { OTHER: at('KIND_OTHER'), EVENT: at('KIND_EVENT'), PRINTK: at('KIND_PRINTK'), KLOG: at('KIND_KLOG'), TEST: at('KIND_TEST'), TAGGED: at('KIND_TAGGED'), LINE: at('KIND_LINE') };
     new Uint8Array(mem, at('CLASS'), 256).set(CLASS);
@@ -109,17 +126,32 @@ export class FastLane implements LineSplitter {
     }
   }
 
+  /** The event type each kind of line the lane classifies is stored as (by kind number). */
+  types(byKind: number[]): void {
+    byKind.forEach((t, k) => (this.typeOf[k] = t));
+  }
+
   /**
-   * Row k's subsystem id in the table `intern` fills (0 for none): the string
-   * is made only when the module's slot for it took new bytes (rows are asked
-   * in order, so each slot's id follows its bytes), or for a subsystem too
-   * long for a slot (rare).
+   * Rows [from, to)'s subsystem ids (none OTHER) into `out`, as `table`
+   * interns them (0 for none; ring events get `eventSub`): a string is made
+   * only when the module's slot for it took new bytes (rows are read in
+   * order, so each slot's id follows its bytes), or for a subsystem too long
+   * for a slot (rare).
    */
-  subId(k: number, intern: (name: string) => number): number {
-    const r = this.subRef[k];
-    if (r < this.SUB_NEW) return this.slotIds[r];
+  subIds(from: number, to: number, table: SubTable, eventSub: number, out: Int32Array): void {
+    const { subRef, slotIds } = this;
+    const NEW = this.SUB_NEW;
+    const EVENT = this.SUB_EVENT;
+    for (let k = from; k < to; k++) {
+      const r = subRef[k];
+      // One store for all three: code optimized before the first ring event has its feedback.
+      out[k] = r < NEW ? slotIds[r] : r === EVENT ? eventSub : this.newSub(k, r, table);
+    }
+  }
+
+  private newSub(k: number, r: number, table: SubTable): number {
     if (r === this.SUB_NONE) return 0;
-    const id = intern(this.buf.toString('latin1', this.subStart[k], this.subEnd[k]));
+    const id = table.subId(this.buf.toString('latin1', this.subStart[k], this.subEnd[k]));
     if (r !== this.SUB_LONG) this.slotIds[r - this.SUB_NEW] = id;
     return id;
   }
@@ -137,6 +169,7 @@ export class FastLane implements LineSplitter {
     const n = this.x.split(s, end, this.dumpMark?.found ? 1 : 0, this.watching ? 1 : 0);
     this.next = this.x.next.value as number;
     this.seen = this.x.seen.value as number;
+    this.others = this.x.others.value as number;
     if (this.seen >= 0) this.watching = false;
     return n;
   }

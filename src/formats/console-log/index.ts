@@ -1,5 +1,5 @@
 import type { FieldValue } from '../../model/event.js';
-import { EventTableBuilder, newScratch, rescaleLeadingTs, tableReader, type RowDecoder, type RowScratch, type TablePiece } from '../../model/event-table.js';
+import { EventTableBuilder, newScratch, rescaleLeadingTs, tableReader, type RowColumns, type RowDecoder, type RowScratch, type TablePiece } from '../../model/event-table.js';
 import { ColumnWriter } from '../../model/bundle.js';
 import { TII_DUMP_START_BYTES, type FormatReader } from '../../model/format.js';
 import { statSync } from 'node:fs';
@@ -12,7 +12,7 @@ import { isTextHead } from '../../util/head.js';
 import type { DiagnosticLog } from '../../model/diagnostics.js';
 import { HEAD_BYTES, LineView, Prefix, type LineFamily, type LineMatcher } from './family.js';
 import { breenixLog } from './families/breenix-log.js';
-import { breenixTrace } from './families/breenix-trace.js';
+import { breenixTrace, KNOWN_EVENT_TYPE } from './families/breenix-trace.js';
 import { printk } from './families/printk.js';
 import { sel4 } from './families/sel4.js';
 import { FastLane } from './fast-lane.js';
@@ -122,6 +122,7 @@ const decoder: RowDecoder = {
 /** The global type of each kind of line the fast lane classifies itself (see FastLane). */
 function laneTypes(k: FastLane['kinds']): number[] {
   const out: number[] = [];
+  out[k.EVENT] = TRACE_BASE + KNOWN_EVENT_TYPE;
   out[k.PRINTK] = FAMILY_BASE[FAMILIES.indexOf(printk)] + printk.types.indexOf('PRINTK');
   out[k.KLOG] = FAMILY_BASE[FAMILIES.indexOf(breenixLog)] + breenixLog.types.indexOf('KLOG');
   out[k.TEST] = FAMILY_BASE[FAMILIES.indexOf(breenixLog)] + breenixLog.types.indexOf('TEST_MARKER');
@@ -195,9 +196,9 @@ export function scanRange(path: string, name: string, start: number, end: number
   const dumpMark = { bytes: DUMP_START, found: false };
   // Splits the lines and classifies the commonest itself: those skip the families.
   const lane = fast ? new FastLane(dumpMark) : null;
-  const K = lane?.kinds;
-  const LANE_TYPES = K ? laneTypes(K) : [];
-  const intern = (name: string): number => b.subId(name);
+  lane?.types(laneTypes(lane.kinds));
+  const subIds = new Int32Array(lane ? lane.starts.length : 0);
+  const rows: RowColumns | null = lane && { starts: lane.starts, ends: lane.ends, type: lane.type, ts: lane.ts, cpu: lane.cpu, sub: subIds, aux: lane.aux };
   const view = new LineView();
   let blank = 0;
   let junk = 0;
@@ -255,31 +256,24 @@ export function scanRange(path: string, name: string, start: number, end: number
     lastLine = lineNo;
     if ((lineNo & 0xffff) === 0) progress?.(off - start, end - start);
   };
-  /** A split of the fast lane's: the lines it classified are stored as it says, the others go to `line`. */
+  /** Rows [from, to) of a split, all lines the fast lane classified: stored as it says, a run at a time. */
+  const laneRun = (fl: FastLane, rows: RowColumns, from: number, to: number, lineNo: number, base: number): void => {
+    const eventSub = b.subId(traceMatcher.knownEvents(fl.kind, fl.kinds.EVENT, fl.cpu, fl.slot, fl.ts, fl.aux, from, to));
+    fl.subIds(from, to, b, eventSub, subIds);
+    b.addRows(from, to, lineNo + 1, base, rows);
+    lastLine = lineNo + to;
+    if ((lineNo + to) >>> 16 !== (lineNo + from) >>> 16) progress?.(base + fl.starts[to - 1] - start, end - start);
+  };
+  /** A split of the fast lane's: runs of the lines it classified, and its OTHER lines through `line`. */
   const batch = (buf: Buffer, n: number, lineNo: number, base: number): void => {
-    if (lane === null || K === undefined) return;
-    const { starts, ends, kind, ts, aux, cpu, slot } = lane;
-    for (let k = 0; k < n; k++) {
-      const s = starts[k];
-      const no = lineNo + k + 1;
-      const kd = kind[k];
-      if (kd === K.OTHER) {
-        line(buf, s, ends[k], no, base + s, 0);
-        continue;
-      }
-      if (kd === K.EVENT) {
-        row.type = TRACE_BASE + traceMatcher.knownEvent(cpu[k], slot[k], ts[k], aux[k], row);
-        b.add(no, base + s, ends[k] - s, row);
-      } else {
-        row.type = LANE_TYPES[kd];
-        row.ts = ts[k];
-        row.aux = aux[k];
-        row.cpu = cpu[k];
-        // By id: the subsystem's string is not made, nor the table's map asked, for every line.
-        b.addWithSub(no, base + s, ends[k] - s, row, lane.subId(k, intern));
-      }
-      lastLine = no;
-      if ((no & 0xffff) === 0) progress?.(base + s - start, end - start);
+    if (lane === null || rows === null) return;
+    const { other, others, starts, ends } = lane;
+    let from = 0;
+    for (let x = 0; x <= others; x++) {
+      const k = x < others ? other[x] : n;
+      if (k > from) laneRun(lane, rows, from, k, lineNo, base);
+      if (k < n) line(buf, starts[k], ends[k], lineNo + k + 1, base + starts[k], 0);
+      from = k + 1;
     }
   };
   const { lines, found } = forEachLine(path, line, INDEX_READ_BYTES, { start, end }, dumpMark, claim, lane ? { splitter: lane, onBatch: batch } : undefined);

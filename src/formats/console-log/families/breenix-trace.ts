@@ -732,13 +732,21 @@ function claims(v: LineView): boolean {
 }
 
 /**
- * The family's matcher, plus `knownEvent`: what the matcher does for a ring
- * event line with its type's own name and label whose values were already
- * read (by the WebAssembly fast lane, which takes only such lines).
+ * The family's matcher, plus `knownEvents`: what the matcher does for ring
+ * event lines with their type's own name and label whose values were already
+ * read (by the WebAssembly fast lane, which takes only such lines), a run of
+ * rows at a time: the rows [from, to) whose kind is `event` are counted, and
+ * their tick counts in `ts` become their timestamps; their type id is in
+ * `aux`, slot in `slot`. The other rows of the run must be lines that leave
+ * the family's state as it is (as every line the lane classifies does).
+ * Returns the subsystem the run's events take ('' when it holds none).
  */
 export interface TraceMatcher extends LineMatcher {
-  knownEvent(cpu: number, slot: number, ticks: number, id: number, row: RowScratch): number;
+  knownEvents(kind: Uint8Array, eventKind: number, cpu: Float64Array, slot: Uint16Array, ts: Float64Array, aux: Float64Array, from: number, to: number): string;
 }
+
+/** The type of the events `knownEvents` counts, in the family's types. */
+export const KNOWN_EVENT_TYPE = T_EVENT;
 
 function createMatcher(): TraceMatcher {
   let pass: Pass | null = null;
@@ -760,6 +768,24 @@ function createMatcher(): TraceMatcher {
     return T_EVENT;
   };
   const event = (row: RowScratch): number => ringEvent(scan.cpu, scan.slot, scan.ticks, scan.id, row);
+  const knownEvents = (kind: Uint8Array, eventKind: number, cpu: Float64Array, slot: Uint16Array, ts: Float64Array, aux: Float64Array, from: number, to: number): string => {
+    let k = from;
+    while (k < to && kind[k] !== eventKind) k++;
+    // No ring state is made for a run without events: a log with none has no trace summary.
+    if (k === to) return '';
+    const c = counts ?? firstCounts();
+    const r = c.ring;
+    // A run holds no frequency line, so one divisor serves it (1 without a frequency, as in ringEvent).
+    const f = r[R.FREQ];
+    const div = f > 0 ? f : 1;
+    for (; k < to; k++) {
+      if (kind[k] !== eventKind) continue;
+      const ticks = ts[k];
+      c.event(cpu[k], slot[k], ticks, aux[k]);
+      ts[k] = ticks / div;
+    }
+    return r[R.LATEST] === 1 ? SUB_LATEST : SUB_RING;
+  };
   const matcher = ((line, row) => {
     // Event lines first: they are most of a dump.
     if (line.at(1) === 84 /* T */ && scanEventLine(line, scan)) {
@@ -778,7 +804,7 @@ function createMatcher(): TraceMatcher {
     return otherLine(pass, line.full(), row);
   }) as TraceMatcher;
   matcher.state = () => (pass ? pass.state() : undefined);
-  matcher.knownEvent = ringEvent;
+  matcher.knownEvents = knownEvents;
   return matcher;
 }
 
