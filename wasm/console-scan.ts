@@ -32,9 +32,10 @@ export const R_SLOT: usize = R_SUB_END + 4 * MAX_LINES; // u16: ring slot
 export const R_KIND: usize = R_SLOT + 2 * MAX_LINES; // u8: KIND_*
 export const R_SUB_REF: usize = R_KIND + MAX_LINES; // u16: the subsystem's place in SUBS (see subRef)
 export const R_TYPE: usize = R_SUB_REF + 2 * MAX_LINES; // u8: TYPES[kind] (not for KIND_OTHER)
-export const R_OTHER: usize = R_TYPE + MAX_LINES; // u16 per KIND_OTHER line: its row, in order (`others` of them); ends at SUBS
+export const R_OTHER: usize = R_TYPE + MAX_LINES; // u16 per KIND_OTHER line: its row, in order (`others` of them)
+export const R_EVENTS: usize = R_OTHER + 2 * MAX_LINES; // u16 per KIND_OTHER line: KIND_EVENT lines in the split before it
 /** Subsystems seen, direct-mapped by hash: per slot its length (u32) then its bytes, SUB_STRIDE apart. */
-export const SUBS: usize = 896 << 10;
+export const SUBS: usize = 912 << 10;
 export const SUB_SLOTS: u32 = 1024;
 const SUB_STRIDE: usize = 96;
 /** Longest subsystem SUBS keeps (16 bytes of a slot's room are slack for 16-byte loads). */
@@ -81,8 +82,9 @@ const C_NAME: u8 = 128;
 export let next: u32 = 0;
 /** The first line of the last `split` that holds NEEDLE (see `watch`), or -1. */
 export let seen: i32 = -1;
-/** How many KIND_OTHER lines the last `split` listed in R_OTHER. */
+/** How many KIND_OTHER lines the last `split` listed in R_OTHER, and how many KIND_EVENT lines it split. */
 export let others: i32 = 0;
+export let events: i32 = 0;
 /** NEEDLE's length and two rare positions in it (see `find`). */
 let needleLen: u32 = 0;
 let probe1: u32 = 0;
@@ -545,8 +547,8 @@ function subRef(a: usize, e: usize): u16 {
 /**
  * Splits the complete lines of INPUT[s, end) (at most MAX_LINES): returns
  * how many, with their starts, ends and kinds in the result rows (and the
- * rows of KIND_OTHER lines listed in R_OTHER); `next` is where the first
- * line not taken starts. With `search`, each line is also
+ * rows of KIND_OTHER lines listed in R_OTHER, with the count of ring events
+ * before each in R_EVENTS); `next` is where the first line not taken starts. With `search`, each line is also
  * looked at for NEEDLE (see `watch`; it holds no line break): lines holding
  * the rarer probe byte are searched whole, and the first holding NEEDLE is
  * `seen`; it and the lines after it are split as with `dumpSeen`.
@@ -560,6 +562,7 @@ export function split(s: u32, end: u32, dumpSeen: bool, search: bool): i32 {
   let n: i32 = 0;
   seen = -1;
   others = 0;
+  events = 0;
   while (n < MAX_LINES) {
     let p = from;
     // The newline, 16 bytes at a time while they lie before lim; with `search`, whether the rare byte comes before it.
@@ -597,8 +600,10 @@ export function split(s: u32, end: u32, dumpSeen: bool, search: bool): i32 {
     store<u8>(R_KIND + i, kind);
     if (kind == KIND_OTHER) {
       store<u16>(R_OTHER + (<usize>others << 1), <u16>n);
+      store<u16>(R_EVENTS + (<usize>others << 1), <u16>events);
       others++;
     } else {
+      if (kind == KIND_EVENT) events++;
       store<u8>(R_TYPE + i, load<u8>(TYPES + <usize>kind));
       const ref = kind == KIND_EVENT ? SUB_EVENT : subRef(INPUT + <usize>load<u32>(R_SUB_START + (i << 2)), INPUT + <usize>load<u32>(R_SUB_END + (i << 2)));
       store<u16>(R_SUB_REF + (i << 1), ref);

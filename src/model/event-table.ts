@@ -193,14 +193,11 @@ export class EventTableBuilder {
       this.room();
       const i0 = this.n;
       const k = Math.min(to - from, this.limit - i0);
-      const { starts } = rows;
-      if (this.offset32 !== null) {
-        const o = offset0 - this.base;
-        for (let j = 0; j < k; j++) this.offset32[i0 + j] = o + starts[from + j];
-      } else {
-        for (let j = 0; j < k; j++) this.offset[i0 + j] = offset0 + starts[from + j];
-      }
-      copyRows(rows, from, k, i0, line0, this.line, this.length, this.type, this.ts, this.cpu, this.sub, this.aux, this.counts);
+      if (this.offset32 !== null) copyOffsets(rows.starts, from, k, i0, offset0 - this.base, this.offset32);
+      else copyOffsets(rows.starts, from, k, i0, offset0, this.offset);
+      // Lengths only where stored: a one-line event's is read from its line.
+      if (!this.layout.lineEvents) copyLengths(rows, from, k, i0, this.length);
+      copyRows(rows, from, k, i0, line0, this.line, this.type, this.ts, this.cpu, this.sub, this.aux, this.counts);
       this.n += k;
       from += k;
     }
@@ -356,9 +353,17 @@ function tableCounts(typeNames: readonly string[], counts: number[], cpuPairs: n
  * block (FIRST_BLOCK) is small enough that each runs whole unoptimized first.
  */
 
-/** addRows' copy of k rows from `from` into the block at i0 (all but offsets). */
-function copyRows(rows: RowColumns, from: number, k: number, i0: number, line0: number, line: Uint32Array, length: Uint32Array, type: Uint8Array, ts: Float64Array, cpu: Int16Array, sub: Uint32Array, aux: Float64Array, counts: Float64Array): void {
+/** addRows' copies of k rows from `from` into the block at i0: offsets (starts plus o), lengths, the rest. */
+function copyOffsets(starts: Uint32Array, from: number, k: number, i0: number, o: number, out: Uint32Array | Float64Array): void {
+  for (let j = 0; j < k; j++) out[i0 + j] = o + starts[from + j];
+}
+
+function copyLengths(rows: RowColumns, from: number, k: number, i0: number, length: Uint32Array): void {
   const { starts, ends } = rows;
+  for (let j = 0; j < k; j++) length[i0 + j] = ends[from + j] - starts[from + j];
+}
+
+function copyRows(rows: RowColumns, from: number, k: number, i0: number, line0: number, line: Uint32Array, type: Uint8Array, ts: Float64Array, cpu: Int16Array, sub: Uint32Array, aux: Float64Array, counts: Float64Array): void {
   const rType = rows.type;
   const rTs = rows.ts;
   const rCpu = rows.cpu;
@@ -368,7 +373,6 @@ function copyRows(rows: RowColumns, from: number, k: number, i0: number, line0: 
     const r = from + j;
     const i = i0 + j;
     line[i] = line0 + r;
-    length[i] = ends[r] - starts[r];
     const t = rType[r];
     type[i] = t;
     counts[t]++;
@@ -409,7 +413,9 @@ function gather(type: Uint8Array, n: number, base: number, lists: (Uint32Array |
     if (list === null) continue;
     const k = counts[t];
     if (k === list.length) {
-      if (k >= 4096 && k > (base + i) * SPARSE_SHARE) {
+      // Worked out at every growth (the first at 256): a first multiplication in optimized code would deoptimize it.
+      const dense = k > (base + i) * SPARSE_SHARE;
+      if (k >= 4096 && dense) {
         lists[t] = null;
         continue;
       }

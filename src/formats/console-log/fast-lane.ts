@@ -20,6 +20,7 @@ interface Exports {
   next: WebAssembly.Global;
   seen: WebAssembly.Global;
   others: WebAssembly.Global;
+  events: WebAssembly.Global;
   [layout: string]: unknown;
 }
 
@@ -61,9 +62,11 @@ export class FastLane implements LineSplitter {
   readonly subEnd: Uint32Array;
   readonly slot: Uint16Array;
   readonly type: Uint8Array;
-  /** The rows of the last split's OTHER lines, `others` of them. */
+  /** The rows of the last split's OTHER lines, `others` of them, and per OTHER line the EVENT lines before it (`events` in all). */
   readonly other: Uint16Array;
+  readonly eventsBefore: Uint16Array;
   others = 0;
+  events = 0;
   /** Where each row's subsystem sits in the module's subsystem slots: see `subId`. */
   readonly subRef: Uint16Array;
   next = 0;
@@ -102,6 +105,8 @@ export class FastLane implements LineSplitter {
     this.subRef = new Uint16Array(mem, at('R_SUB_REF'), rows);
     this.type = new Uint8Array(mem, at('R_TYPE'), rows);
     this.other = new Uint16Array(mem, at('R_OTHER'), rows);
+    this.eventsBefore = new Uint16Array(mem, at('R_EVENTS'), rows);
+    if (at('SUBS') < at('R_EVENTS') + 2 * rows) throw new Error('console-scan.wasm: result rows overlap the subsystem slots');
     this.typeOf = new Uint8Array(mem, at('TYPES'), 16);
     this.slotIds = new Int32Array(at('SUB_SLOTS'));
     this.SUB_NEW = at('SUB_NEW');
@@ -170,6 +175,7 @@ export class FastLane implements LineSplitter {
     this.next = this.x.next.value as number;
     this.seen = this.x.seen.value as number;
     this.others = this.x.others.value as number;
+    this.events = this.x.events.value as number;
     if (this.seen >= 0) this.watching = false;
     return n;
   }

@@ -256,9 +256,9 @@ export function scanRange(path: string, name: string, start: number, end: number
     lastLine = lineNo;
     if ((lineNo & 0xffff) === 0) progress?.(off - start, end - start);
   };
-  /** Rows [from, to) of a split, all lines the fast lane classified: stored as it says, a run at a time. */
-  const laneRun = (fl: FastLane, rows: RowColumns, from: number, to: number, lineNo: number, base: number): void => {
-    const eventSub = b.subId(traceMatcher.knownEvents(fl.kind, fl.kinds.EVENT, fl.cpu, fl.slot, fl.ts, fl.aux, from, to));
+  /** Rows [from, to) of a split, all lines the fast lane classified (`events` ring events among them): stored as it says, a run at a time. */
+  const laneRun = (fl: FastLane, rows: RowColumns, from: number, to: number, events: number, lineNo: number, base: number): void => {
+    const eventSub = events > 0 ? b.subId(traceMatcher.knownEvents(fl.kind, fl.kinds.EVENT, fl.cpu, fl.slot, fl.ts, fl.aux, from, to)) : 0;
     fl.subIds(from, to, b, eventSub, subIds);
     b.addRows(from, to, lineNo + 1, base, rows);
     lastLine = lineNo + to;
@@ -267,13 +267,16 @@ export function scanRange(path: string, name: string, start: number, end: number
   /** A split of the fast lane's: runs of the lines it classified, and its OTHER lines through `line`. */
   const batch = (buf: Buffer, n: number, lineNo: number, base: number): void => {
     if (lane === null || rows === null) return;
-    const { other, others, starts, ends } = lane;
+    const { other, others, eventsBefore, starts, ends } = lane;
     let from = 0;
+    let seen = 0;
     for (let x = 0; x <= others; x++) {
       const k = x < others ? other[x] : n;
-      if (k > from) laneRun(lane, rows, from, k, lineNo, base);
+      const events = (x < others ? eventsBefore[x] : lane.events) - seen;
+      if (k > from) laneRun(lane, rows, from, k, events, lineNo, base);
       if (k < n) line(buf, starts[k], ends[k], lineNo + k + 1, base + starts[k], 0);
       from = k + 1;
+      seen += events;
     }
   };
   const { lines, found } = forEachLine(path, line, INDEX_READ_BYTES, { start, end }, dumpMark, claim, lane ? { splitter: lane, onBatch: batch } : undefined);

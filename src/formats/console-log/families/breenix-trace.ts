@@ -537,8 +537,10 @@ class Pass {
     b.slot_gaps = r[R.GAPS];
     b.ts_backwards = r[R.BACKWARDS];
     r[R.OPEN] = 0;
-    if (this.blocks.length < MAX_BLOCKS) this.blocks.push(b);
-    else this.blocksDropped++;
+    const keep = this.blocks.length < MAX_BLOCKS;
+    if (keep) this.blocks.push(b);
+    // Counted at every ring (+0 while kept): a first count in code optimized before it would deoptimize.
+    this.blocksDropped += keep ? 0 : 1;
     if (b.cpu >= 0) this.lastBlocks.set(b.cpu, b);
     if (b.parsed < b.header_events) tally(this.shortRings, b.header_events - b.parsed, `cpu${b.cpu < 0 ? '?' : b.cpu} ${b.parsed}/${b.header_events}`, SHORT_EXAMPLES);
     if (isOdd(b)) tally(this.oddRings, 0, `cpu${b.cpu} events=${b.header_events} write_idx=${b.write_idx} dropped=${b.dropped}`, ODD_EXAMPLES);
@@ -739,7 +741,8 @@ function claims(v: LineView): boolean {
  * their tick counts in `ts` become their timestamps; their type id is in
  * `aux`, slot in `slot`. The other rows of the run must be lines that leave
  * the family's state as it is (as every line the lane classifies does).
- * Returns the subsystem the run's events take ('' when it holds none).
+ * Returns the subsystem the run's events take. For runs with events only
+ * (the family's state is made at the first).
  */
 export interface TraceMatcher extends LineMatcher {
   knownEvents(kind: Uint8Array, eventKind: number, cpu: Float64Array, slot: Uint16Array, ts: Float64Array, aux: Float64Array, from: number, to: number): string;
@@ -769,22 +772,21 @@ function createMatcher(): TraceMatcher {
   };
   const event = (row: RowScratch): number => ringEvent(scan.cpu, scan.slot, scan.ticks, scan.id, row);
   const knownEvents = (kind: Uint8Array, eventKind: number, cpu: Float64Array, slot: Uint16Array, ts: Float64Array, aux: Float64Array, from: number, to: number): string => {
-    let k = from;
-    while (k < to && kind[k] !== eventKind) k++;
-    // No ring state is made for a run without events: a log with none has no trace summary.
-    if (k === to) return '';
     const c = counts ?? firstCounts();
     const r = c.ring;
     // A run holds no frequency line, so one divisor serves it (1 without a frequency, as in ringEvent).
     const f = r[R.FREQ];
     const div = f > 0 ? f : 1;
-    for (; k < to; k++) {
+    // Read before the loop: V8 enters a loop's on-stack-compiled code at every call, and code
+    // after the loop compiled before it first ran would deoptimize at every call.
+    const sub = r[R.LATEST] === 1 ? SUB_LATEST : SUB_RING;
+    for (let k = from; k < to; k++) {
       if (kind[k] !== eventKind) continue;
       const ticks = ts[k];
       c.event(cpu[k], slot[k], ticks, aux[k]);
       ts[k] = ticks / div;
     }
-    return r[R.LATEST] === 1 ? SUB_LATEST : SUB_RING;
+    return sub;
   };
   const matcher = ((line, row) => {
     // Event lines first: they are most of a dump.
