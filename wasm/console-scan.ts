@@ -97,10 +97,6 @@ export function watch(m: u32, k1: u32, k2: u32): void {
   probe2 = k2;
 }
 
-@inline function dec(c: u32): i32 {
-  return c - 48 < 10 ? <i32>(c - 48) : -1;
-}
-
 // Lowercase only, as the kernel prints (and as the JavaScript scanner reads).
 @inline function hex(c: u32): i32 {
   if (c - 48 < 10) return <i32>(c - 48);
@@ -143,49 +139,48 @@ export function watch(m: u32, k1: u32, k2: u32): void {
   return k <= 8 ? digits8(p, k) : digits8(p, k - 8) * 100000000 + digits8(p + k - 8, 8);
 }
 
+/** Bits [a, a + k) of `digits` are all set (k below 16). */
+@inline function allDigits(digits: u64, a: usize, k: usize): bool {
+  const m = ((<u64>1 << <u64>k) - 1) << <u64>a;
+  return (digits & m) == m;
+}
+
 /** Decodes a known ring-event line [o, n) into result row i; false leaves it to JavaScript. */
 function event(o: usize, n: usize, i: usize): bool {
   // `[TRACE] CPU`
   if (n - o < 12 || load<u64>(o) != 0x205d45434152545b || (load<u32>(o + 8) & 0xffffff) != 0x555043) return false;
-  let p = o + 11;
-  // CPU: up to 3 digits, a u8.
-  let r = digitRun(p, n);
-  if (r == 0 || r > 3) return false;
-  const cpu = <i32>digits8(p, r);
-  if (cpu > 255) return false;
-  p += r;
-  // ` idx=`: a slot of a 1024-entry ring.
-  if (!has(p, n, 0x3d78646920, 5)) return false;
-  p += 5;
-  r = digitRun(p, n);
-  if (r == 0 || r > 5) return false;
-  const slot = <i32>digits8(p, r);
-  if (slot > 1023) return false;
-  p += r;
-  // ` ts=`: up to 20 digits, the same double as JavaScript's (exact below 16 digits).
-  if (!(p + 4 <= n && load<u32>(p) == 0x3d737420)) return false;
-  p += 4;
-  r = digitRun(p, n);
-  if (r == 0) return false;
-  let ticks: f64;
-  if (r < 16) {
-    ticks = <f64>digits16(p, r);
-    p += r;
-  } else {
-    // Nine digits as an integer, then on in floating point, as JavaScript reads them.
-    let d: i32 = 0;
-    let x: i32 = 0;
-    const start = p;
-    while (p < n && (d = dec(load<u8>(p))) >= 0 && p - start < 9) {
-      x = x * 10 + d;
-      p++;
-    }
-    ticks = <f64>x;
-    while (p < n && (d = dec(load<u8>(p))) >= 0 && p - start < 20) {
-      ticks = ticks * 10 + <f64>d;
-      p++;
-    }
-  }
+  // The header's fields by the spaces and digits of the line's first 64 bytes, all found at once
+  // (bit k: byte o + k), rather than each field's start found from the one before.
+  const space = i8x16.splat(32);
+  const zero = i8x16.splat(48);
+  const ten = i8x16.splat(10);
+  const v0 = v128.load(o);
+  const v1 = v128.load(o + 16);
+  const v2 = v128.load(o + 32);
+  const v3 = v128.load(o + 48);
+  const inLine: u64 = n - o >= 64 ? 0xffffffffffffffff : (<u64>1 << <u64>(n - o)) - 1;
+  let spaces = (<u64>i8x16.bitmask(i8x16.eq(v0, space)) | (<u64>i8x16.bitmask(i8x16.eq(v1, space)) << 16) | (<u64>i8x16.bitmask(i8x16.eq(v2, space)) << 32) | (<u64>i8x16.bitmask(i8x16.eq(v3, space)) << 48)) & inLine & ~(<u64>0x7ff);
+  const digits = (<u64>i8x16.bitmask(i8x16.lt_u(i8x16.sub(v0, zero), ten)) | (<u64>i8x16.bitmask(i8x16.lt_u(i8x16.sub(v1, zero), ten)) << 16) | (<u64>i8x16.bitmask(i8x16.lt_u(i8x16.sub(v2, zero), ten)) << 32) | (<u64>i8x16.bitmask(i8x16.lt_u(i8x16.sub(v3, zero), ten)) << 48)) & inLine;
+  // `CPU<c> idx=<slot> ts=<ticks> `: the first three spaces from byte 11 end the three numbers.
+  const s1 = <usize>ctz(spaces);
+  spaces &= spaces - 1;
+  const s2 = <usize>ctz(spaces);
+  spaces &= spaces - 1;
+  const s3 = <usize>ctz(spaces);
+  if (s3 >= 64) return false;
+  // CPU: 1 to 3 digits, a u8; slot: 1 to 5, of a 1024-entry ring; ticks: 1 to 15 (longer ones are JavaScript's).
+  const cl = s1 - 11;
+  const sl = s2 - s1 - 5;
+  const tl = s3 - s2 - 4;
+  if (cl - 1 >= 3 || sl - 1 >= 5 || s2 < s1 + 6 || s3 < s2 + 5 || tl >= 16) return false;
+  if (!allDigits(digits, 11, cl) || !allDigits(digits, s1 + 5, sl) || !allDigits(digits, s2 + 4, tl)) return false;
+  if (!has(o + s1, n, 0x3d78646920, 5) || load<u32>(o + s2) != 0x3d737420) return false;
+  const cpu = <i32>digits8(o + 11, cl);
+  const slot = <i32>digits8(o + s1 + 5, sl);
+  if (cpu > 255 || slot > 1023) return false;
+  const ticks = <f64>digits16(o + s2 + 4, tl);
+  let p = o + s3;
+  let r: usize;
   // ` type=0x<hhhh> `
   if (!(p + 13 <= n && load<u64>(p) == 0x78303d6570797420)) return false;
   p += 8;
