@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { UserError } from '../util/errors.js';
+import { userRegExp } from '../util/user-regex.js';
 
 /** One expected (or forbidden) marker of an expectation file. */
 export interface Marker {
@@ -66,7 +67,7 @@ export function parseMarker(raw: string, where: string, fileLine: number): Marke
     if (r[1] === '') throw new UserError(`${where}: empty regular expression //`);
     if (/[gy]/.test(r[2])) throw new UserError(`${where}: regular expression flags g and y make no sense per line; use i, s or u`);
     try {
-      return { text: s, fileLine, literal: null, regex: new RegExp(r[1], r[2]), prefilter: null, within, forbidden };
+      return { text: s, fileLine, literal: null, regex: userRegExp(r[1], r[2]), prefilter: null, within, forbidden };
     } catch (e) {
       const msg = (e as Error).message.replace(/^Invalid regular expression: /, '').replace(/^Invalid flags supplied to RegExp constructor /, 'invalid flags ');
       throw new UserError(`${where}: invalid regular expression ${s}: ${msg}`);

@@ -1,13 +1,9 @@
 #!/usr/bin/env node
-import { writeSync } from 'node:fs';
-import { setFlagsFromString } from 'node:v8';
+import { statSync, writeSync } from 'node:fs';
 import { Command } from 'commander';
 import { UserError } from '../util/errors.js';
+import { PARALLEL_MIN_BYTES, prestartWorker } from '../util/worker.js';
 import type { CommandResult } from './context.js';
-
-// Users' regexes (--grep, rules and expectation files) may backtrack catastrophically (`(a+)+$`):
-// past a backtrack budget V8 reruns such a match on its linear-time engine instead of hanging.
-setFlagsFromString('--enable-experimental-regexp-engine-on-excessive-backtracks');
 
 const program = new Command();
 program
@@ -80,6 +76,15 @@ async function run(f: () => CommandResult | Promise<CommandResult>): Promise<voi
 }
 
 
+function isLargeFile(path: string): boolean {
+  try {
+    const st = statSync(path);
+    return st.isFile() && st.size >= PARALLEL_MIN_BYTES;
+  } catch {
+    return false;
+  }
+}
+
 type Register = (program: Command, run: (f: () => CommandResult | Promise<CommandResult>) => void) => void;
 
 /**
@@ -109,6 +114,9 @@ const COMMANDS: Record<string, () => Promise<{ register: Register }>> = {
 
 const args = process.argv.slice(2);
 const named = args.find((a) => !a.startsWith('-'));
+// Indexing a file large enough for two threads: the second one starts, and loads the console log
+// reader (the commonest large input), while the command loads.
+if (named === 'index' && args.some((a) => !a.startsWith('-') && a !== named && isLargeFile(a))) prestartWorker(new URL('../formats/console-log/index.js', import.meta.url));
 // `--version` needs no command; help and unknown names list them all.
 const versionOnly = named === undefined && (args.includes('--version') || args.includes('-V'));
 const chosen = named !== undefined && named in COMMANDS ? [named] : versionOnly ? [] : Object.keys(COMMANDS);

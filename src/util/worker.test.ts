@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Handoff, startWorker } from './worker.js';
+import { Handoff, prestartWorker, startWorker } from './worker.js';
 
 /** Runs `body` with a scratch folder, removed after. */
 function inScratch(body: (dir: string) => void): void {
@@ -80,7 +80,7 @@ test('a worker that stops the claims and ends before picking lets the first thre
   inScratch((dir) => {
     const url = new URL('./worker.js', import.meta.url).href;
     const quits = join(dir, 'quits.mjs');
-    writeFileSync(quits, `import { workerData } from 'node:worker_threads';\nimport { Handoff } from ${JSON.stringify(url)};\nnew Handoff(workerData.data.cells).stop();\nprocess.exit(0);\n`);
+    writeFileSync(quits, `import { Handoff, workerTask } from ${JSON.stringify(url)};\nnew Handoff(workerTask().data.cells).stop();\nprocess.exit(0);\n`);
     const h = new Handoff();
     const w = startWorker(pathToFileURL(quits), { cells: h.cells });
     h.alive = w.alive;
@@ -94,4 +94,21 @@ test('a worker that stops the claims and ends before picking lets the first thre
     }
     assert.equal(h.picked(), -1);
     assert.throws(() => w.wait(), /worker ended without an answer/);
+  }));
+
+test('a worker started ahead loads its preload module, then takes the next task; the one after gets a new worker', { timeout: 20_000 }, () =>
+  inScratch((dir) => {
+    const url = new URL('./worker.js', import.meta.url).href;
+    const preload = join(dir, 'preload.mjs');
+    writeFileSync(preload, 'globalThis.preloaded = (globalThis.preloaded ?? 0) + 1;\n');
+    const task = join(dir, 'task.mjs');
+    writeFileSync(task, `import { threadId } from 'node:worker_threads';\nimport { serveWorker } from ${JSON.stringify(url)};\nserveWorker((data) => ({ result: { echo: data.x, preloaded: globalThis.preloaded ?? 0, threadId } }));\n`);
+    prestartWorker(pathToFileURL(preload));
+    const first = startWorker(pathToFileURL(task), { x: 41 }).wait() as { echo: number; preloaded: number; threadId: number };
+    assert.equal(first.echo, 41, 'the task got its data');
+    assert.equal(first.preloaded, 1, 'the spare had loaded its preload module once');
+    const second = startWorker(pathToFileURL(task), { x: 42 }).wait() as { echo: number; preloaded: number; threadId: number };
+    assert.equal(second.echo, 42);
+    assert.equal(second.preloaded, 0, 'a worker started on demand preloads nothing');
+    assert.notEqual(second.threadId, first.threadId);
   }));

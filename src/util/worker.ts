@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { MessageChannel, Worker, receiveMessageOnPort, workerData, type MessagePort, type TransferListItem } from 'node:worker_threads';
+import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort, type TransferListItem } from 'node:worker_threads';
 
 interface Envelope {
   ok: boolean;
@@ -10,21 +10,57 @@ interface Envelope {
 /** Inputs smaller than this are indexed on one thread (a worker costs ~40 ms to start). */
 export const PARALLEL_MIN_BYTES = 32 << 20;
 
+/** What a worker is handed: its module, the data for it, where to answer and its flag (see startWorker). */
+export interface Task {
+  module: string;
+  data: unknown;
+  port: MessagePort;
+  flag: Int32Array;
+}
+
+/** Where a spare worker keeps the task it was handed (serveWorker reads it there). */
+const TASK = Symbol.for('kscope.workerTask');
+
 /**
- * The worker's first code: loads the module, and answers with the error
- * when loading fails (a module that throws while loading never reaches
+ * The worker's first code: waits for its task (a spare worker is started
+ * before it has one), loads the module, and answers with the error when
+ * loading fails (a module that throws while loading never reaches
  * serveWorker, and `wait()` would wait for it forever).
  */
-const BOOT = `const { workerData } = require('node:worker_threads');
-// Its OS thread id (Linux), so the parent sees the thread end when it ends without an answer (out of memory, process.exit).
-try {
-  Atomics.store(workerData.flag, 1, Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop()) || 0);
-} catch {}
-import(workerData.module).catch((e) => {
-  workerData.port.postMessage({ ok: false, error: String((e && e.stack) || e) });
-  Atomics.store(workerData.flag, 0, 1);
-  Atomics.notify(workerData.flag, 0);
+const BOOT = `const { parentPort, workerData } = require('node:worker_threads');
+// A spare worker loads what its task will likely need while it waits for it (a failure shows when the task's module loads).
+const ready = workerData?.preload ? import(workerData.preload).catch(() => {}) : Promise.resolve();
+parentPort.once('message', (task) => {
+  globalThis[Symbol.for('kscope.workerTask')] = task;
+  // Its OS thread id (Linux), so the parent sees the thread end when it ends without an answer (out of memory, process.exit).
+  try {
+    Atomics.store(task.flag, 1, Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop()) || 0);
+  } catch {}
+  ready.then(() => import(task.module)).catch((e) => {
+    task.port.postMessage({ ok: false, error: String((e && e.stack) || e) });
+    Atomics.store(task.flag, 0, 1);
+    Atomics.notify(task.flag, 0);
+  });
 });`;
+
+let spare: Worker | null = null;
+
+function newWorker(preload?: URL): Worker {
+  const worker = new Worker(BOOT, { eval: true, workerData: { preload: preload?.href } });
+  worker.unref();
+  return worker;
+}
+
+/**
+ * Starts a worker thread now, for the next startWorker: Node's start of a
+ * thread (~50 ms) and the loading of `preload` (the module its task will
+ * likely need, with what that imports) then run while this thread is still
+ * loading the command, not on the core the scan and its compiler want once
+ * it runs.
+ */
+export function prestartWorker(preload?: URL): void {
+  spare ??= newWorker(preload);
+}
 
 /** How often a blocked wait looks whether the other thread still runs. */
 const LIVENESS_MS = 200;
@@ -41,8 +77,9 @@ export function startWorker(module: URL, data: unknown): { wait(): unknown; aliv
   const { port1, port2 } = new MessageChannel();
   // [answered, the worker's OS thread id]
   const flag = new Int32Array(new SharedArrayBuffer(8));
-  const worker = new Worker(BOOT, { eval: true, workerData: { module: module.href, data, port: port2, flag }, transferList: [port2] });
-  worker.unref();
+  const worker = spare ?? newWorker();
+  spare = null;
+  worker.postMessage({ module: module.href, data, port: port2, flag } satisfies Task, [port2]);
   const alive = () => {
     const tid = Atomics.load(flag, 1);
     return tid === 0 || existsSync(`/proc/self/task/${tid}`);
@@ -64,9 +101,14 @@ export function startWorker(module: URL, data: unknown): { wait(): unknown; aliv
   };
 }
 
+/** Worker side: the task this worker was handed (its data in `data`). */
+export function workerTask(): Task {
+  return (globalThis as unknown as Record<symbol, Task>)[TASK];
+}
+
 /** Worker side: runs `task` on the data and posts the result (transferring buffers). */
 export function serveWorker(task: (data: unknown) => { result: unknown; transfer?: TransferListItem[] }): void {
-  const { data, port, flag } = workerData as { data: unknown; port: MessagePort; flag: Int32Array };
+  const { data, port, flag } = workerTask();
   try {
     const { result, transfer } = task(data);
     port.postMessage({ ok: true, result } satisfies Envelope, transfer ?? []);

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { plainInput } from '../../index/plain-input.js';
 import { forEachLine } from '../../util/lines.js';
 import { UserError } from '../../util/errors.js';
+import { userRegExp } from '../../util/user-regex.js';
 import { cleanLine } from '../../formats/console-log/index.js';
 import { indexContext, type CommandResult } from '../context.js';
 
@@ -43,7 +44,7 @@ export function register(program: Command, run: (f: () => CommandResult | Promis
         let re: RegExp | null = null;
         if (opts.grep !== undefined) {
           try {
-            re = new RegExp(opts.grep, opts.ignoreCase ? 'i' : '');
+            re = userRegExp(opts.grep, opts.ignoreCase ? 'i' : '');
           } catch (e) {
             throw new UserError(`--grep: not a valid regular expression: ${(e as Error).message}`);
           }

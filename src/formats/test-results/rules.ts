@@ -18,6 +18,7 @@ import { readFileSync } from 'node:fs';
 import type { DiagnosticLog } from '../../model/diagnostics.js';
 import { TEST_STATUSES, type TestStatus } from '../../model/test-result.js';
 import { UserError } from '../../util/errors.js';
+import { userRegExp } from '../../util/user-regex.js';
 import { clip, stripAnsi, type LineReader, type LineReaderFactory, type ReaderOutput, type TestRecord } from './types.js';
 
 export interface Rule {
@@ -97,7 +98,7 @@ export function loadRules(file: string): Rule[] {
     if (typeof flags !== 'string' || !/^[isu]*$/.test(flags)) throw new UserError(`${file}: ${where}.flags: only i, s and u are allowed`);
     let re: RegExp;
     try {
-      re = new RegExp(raw.pattern, flags);
+      re = userRegExp(raw.pattern, flags);
     } catch (e) {
       throw new UserError(`${file}: ${where}.pattern: invalid regular expression: ${(e as Error).message}`);
     }
