@@ -27,3 +27,32 @@ test('binary data and NUL padding', () => {
   // A capture that starts with NULs (a serial port before the guest wrote) is still a log.
   assert.equal(isTextHead(Buffer.concat([Buffer.alloc(3000), Buffer.from(log, 'latin1')])), true);
 });
+
+test('generated heads: the lines kept and the verdict are what reading each line byte by byte gives', () => {
+  const next = rng(11);
+  // The plain definition: a line is clean when no byte of it is junk; clean lines' bytes (with their newline) count.
+  const reference = (head: Buffer, limit: number): string[] | null => {
+    const isJunk = (c: number) => (c < 32 && c !== 9 && c !== 10 && c !== 13 && c !== 27) || c === 127;
+    const cut = head.length >= limit ? head.lastIndexOf(10) + 1 : head.length;
+    const lines: string[] = [];
+    let clean = 0;
+    for (let s = 0; s < head.length; ) {
+      let e = head.indexOf(10, s);
+      if (e < 0) e = head.length;
+      if (!head.subarray(s, e).some(isJunk)) {
+        clean += e - s + 1;
+        if (e < cut) lines.push(head.toString('latin1', s, e));
+      }
+      s = e + 1;
+    }
+    return clean * 2 >= head.length && head.length > 0 ? lines : null;
+  };
+  const alphabet = [9, 10, 13, 27, 32, 65, 97, 0, 1, 8, 11, 12, 14, 26, 28, 31, 127, 128, 255];
+  for (let k = 0; k < 3000; k++) {
+    const len = Math.floor(next() * 300);
+    const junkShare = next() * 0.3;
+    const head = Buffer.from(Array.from({ length: len }, () => (next() < junkShare ? alphabet[Math.floor(next() * alphabet.length)] : next() < 0.08 ? 10 : 97)));
+    const limit = next() < 0.5 ? 4096 : Math.max(1, Math.floor(next() * 300));
+    assert.deepEqual(headLines(head, limit), reference(head, limit), `head ${JSON.stringify(head.toString('latin1'))}, limit ${limit}`);
+  }
+});
