@@ -442,31 +442,84 @@ class RingCounts {
   readonly perId: (Float64Array | undefined)[] = new Array<Float64Array | undefined>(256);
   readonly ring = new Float64Array(R.FREQ + 1).fill(-1, R.RING_FIELDS + R.CPU, R.RING_FIELDS + R.CPU + 1);
 
+  /** One ring event as `countRun` reads it (the lines the families read: a row of one). */
+  private readonly one = { kind: new Uint8Array(1), cpu: new Float64Array(1), slot: new Uint16Array(1), ts: new Float64Array(1), aux: new Float64Array(1) };
+
   /** One ring event: its CPU, ring slot, tick count and type id. */
   event(cpu: number, slot: number, ticks: number, id: number): void {
-    this.events++;
-    this.perCpu[cpu]++;
-    (this.perId[id >>> 8] ??= new Float64Array(256))[id & 0xff]++;
+    const e = this.one;
+    e.cpu[0] = cpu;
+    e.slot[0] = slot;
+    e.ts[0] = ticks;
+    e.aux[0] = id;
+    this.countRun(e.kind, 0, e.cpu, e.slot, e.ts, e.aux, 0, 1, 1);
+  }
+
+  /**
+   * The ring events among rows [from, to) (those whose kind is `eventKind`):
+   * CPU in `cpu`, ring slot in `slot`, tick count in `ts` (replaced by ticks
+   * over `div`), type id in `aux`. The open ring's counts are kept in locals
+   * meanwhile: nothing but these events changes them. Keep runs short (see
+   * EVENT_CHUNK): the code after the loop must have run before the loop is
+   * compiled.
+   */
+  countRun(kind: Uint8Array, eventKind: number, cpu: Float64Array, slot: Uint16Array, ts: Float64Array, aux: Float64Array, from: number, to: number, div: number): void {
     const r = this.ring;
     const latest = r[R.LATEST] === 1;
-    // Small integers only (a double would change the field's representation, and so the object's map).
-    this.eventsInTicks += r[R.FREQ] === 0 ? 1 : 0;
-    this.eventsInLatest += latest ? 1 : 0;
+    const inTicks = r[R.FREQ] === 0 ? 1 : 0;
     const o = latest || r[R.OPEN] === 0 ? R.RING_FIELDS : 0;
-    // A ring whose `=== CPU n Buffer ===` line was garbled takes the CPU of its first event.
-    const own = r[o + R.CPU];
-    r[o + R.CPU] = own < 0 ? cpu : own;
-    const foreign = cpu !== r[o + R.CPU] ? 1 : 0;
-    r[o + R.FOREIGN] += foreign;
-    if (foreign === 1) return;
-    const seen = r[o + R.PARSED] > 0 ? 1 : 0;
-    r[o + R.GAPS] += slot !== ((r[o + R.LAST_SLOT] + 1) & 1023) ? seen : 0;
-    r[o + R.BACKWARDS] += ticks < r[o + R.LAST_TICKS] ? seen : 0;
-    r[o + R.PARSED]++;
-    r[o + R.LAST_SLOT] = slot;
-    r[o + R.LAST_TICKS] = ticks;
+    const perCpu = this.perCpu;
+    let own = r[o + R.CPU];
+    let foreign = r[o + R.FOREIGN];
+    let gaps = r[o + R.GAPS];
+    let backwards = r[o + R.BACKWARDS];
+    let parsed = r[o + R.PARSED];
+    let lastSlot = r[o + R.LAST_SLOT];
+    let lastTicks = r[o + R.LAST_TICKS];
+    let n = 0;
+    for (let k = from; k < to; k++) {
+      if (kind[k] !== eventKind) continue;
+      n++;
+      const c = cpu[k];
+      const ticks = ts[k];
+      const id = aux[k];
+      ts[k] = ticks / div;
+      perCpu[c]++;
+      (this.perId[id >>> 8] ??= new Float64Array(256))[id & 0xff]++;
+      // A ring whose `=== CPU n Buffer ===` line was garbled takes the CPU of its first event.
+      own = own < 0 ? c : own;
+      if (c !== own) {
+        foreign++;
+        continue;
+      }
+      const s = slot[k];
+      const seen = parsed > 0 ? 1 : 0;
+      gaps += s !== ((lastSlot + 1) & 1023) ? seen : 0;
+      backwards += ticks < lastTicks ? seen : 0;
+      parsed++;
+      lastSlot = s;
+      lastTicks = ticks;
+    }
+    r[o + R.CPU] = own;
+    r[o + R.FOREIGN] = foreign;
+    r[o + R.GAPS] = gaps;
+    r[o + R.BACKWARDS] = backwards;
+    r[o + R.PARSED] = parsed;
+    r[o + R.LAST_SLOT] = lastSlot;
+    r[o + R.LAST_TICKS] = lastTicks;
+    // Small integers only (a double would change the field's representation, and so the object's map).
+    this.events += n;
+    this.eventsInTicks += inTicks * n;
+    this.eventsInLatest += latest ? n : 0;
   }
 }
+
+/**
+ * Rows RingCounts.countRun reads per call: a longer loop would be compiled on
+ * the stack during its first call, before the code after it first ran, and
+ * that code would deoptimize at every later call.
+ */
+const EVENT_CHUNK = 256;
 
 /** The mutable state of one pass, made on the first dump line so query-time matchers cost nothing. */
 class Pass {
@@ -777,15 +830,8 @@ function createMatcher(): TraceMatcher {
     // A run holds no frequency line, so one divisor serves it (1 without a frequency, as in ringEvent).
     const f = r[R.FREQ];
     const div = f > 0 ? f : 1;
-    // Read before the loop: V8 enters a loop's on-stack-compiled code at every call, and code
-    // after the loop compiled before it first ran would deoptimize at every call.
     const sub = r[R.LATEST] === 1 ? SUB_LATEST : SUB_RING;
-    for (let k = from; k < to; k++) {
-      if (kind[k] !== eventKind) continue;
-      const ticks = ts[k];
-      c.event(cpu[k], slot[k], ticks, aux[k]);
-      ts[k] = ticks / div;
-    }
+    for (let k = from; k < to; k += EVENT_CHUNK) c.countRun(kind, eventKind, cpu, slot, ts, aux, k, Math.min(to, k + EVENT_CHUNK), div);
     return sub;
   };
   const matcher = ((line, row) => {
