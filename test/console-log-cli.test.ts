@@ -104,6 +104,10 @@ test('a log over the two-thread threshold gives the same events as the lines say
   assert.deepEqual(got.map((e) => e.line), nonBlank.slice(mid - 3, mid + 4).map((l) => l.line));
   const last = runCli(['event', path, String(nonBlank.length - 1), '--json']);
   assert.equal(jsonLines(last.stdout)[0].line, nonBlank.at(-1)!.line);
+  // `index` of a file this large starts its second thread while the command loads (a spare worker): the same events.
+  const ix = runCli(['index', path, '-o', join(dir, 'big.kscope-spare'), '--json']);
+  assert.equal(ix.code, 0, ix.stderr);
+  assert.equal(json(ix.stdout).events, nonBlank.length);
 });
 
 test('garbled input: escapes, NULs, binary junk, a 2 MiB line and a cut-off last line are all kept', () => {

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { oracle } from '../src/formats/qemu-d/testing.js';
 import { ROOT, cleanup, cliOk, cliOkAsync, json, jsonLines, runCli, tmpdir } from './helpers.js';
+import { PARALLEL_MIN_BYTES } from '../src/util/worker.js';
 
 after(cleanup);
 
@@ -281,4 +282,15 @@ test('a damaged bundle: a cut column file is rebuilt; columns scribbled over at 
   assert.equal(m.code, 0, m.stderr);
   assert.match(m.stderr, /rebuilding .*manifest\.json cannot be read/);
   assert.deepEqual(json(m.stdout), good);
+});
+
+test('index of a -d log over the two-thread threshold: its worker, started ahead with the console log reader loaded, reads it as one pass does', { skip: !have('x86_64-qemu-int.log.gz') }, () => {
+  const text = plain('x86_64-qemu-int.log.gz');
+  const copies = Math.ceil((PARALLEL_MIN_BYTES * 1.2) / text.length);
+  const path = join(dir, 'big-qemu-int.log');
+  writeFileSync(path, text.repeat(copies), 'latin1');
+  const one = oracle(text).types;
+  const s = json(ok(['index', path, '-o', join(dir, 'big-qemu-int.kscope'), '--json']));
+  assert.equal(s.format, 'qemu-d');
+  assert.equal(s.events, copies * Object.values(one).reduce((a, b) => a + b, 0));
 });
