@@ -109,11 +109,13 @@ export class EventTableBuilder {
   private flushed = 0;
   private readonly subIds = new Map<string, number>([['', 0]]);
   readonly subNames: string[] = [''];
-  private subCounts = new Float64Array(64);
+  // Room for the subsystems of most logs: growing it is a path optimized code has not seen.
+  private subCounts = new Float64Array(1024);
   private lastSub = '';
   private lastSubId = 0;
   private readonly counts: Float64Array;
-  private readonly cpuCounts = new Float64Array(1 << 15);
+  /** Events per CPU, at CPU + 1 (index 0 counts events with none: see tally). */
+  private readonly cpuCounts = new Float64Array((1 << 15) + 1);
   private tsFirst = Infinity;
   private tsLast = -Infinity;
   /** Columns that so far hold only their default value. */
@@ -292,16 +294,21 @@ export class EventTableBuilder {
   /** Counts per type, per CPU, time span and top subsystems so far. */
   summary(): TableCounts {
     this.flush();
-    const cpus: number[][] = [];
-    for (let c = 0; c < this.cpuCounts.length; c++) if (this.cpuCounts[c]) cpus.push([c, this.cpuCounts[c]]);
+    const cpus = this.cpuPairs();
     return tableCounts(this.typeNames, [...this.counts], cpus, this.tsFirst, this.tsLast, this.subNames, [...this.subCounts]);
+  }
+
+  /** [cpu, events] for each CPU with events. */
+  private cpuPairs(): number[][] {
+    const cpus: number[][] = [];
+    for (let c = 0; c + 1 < this.cpuCounts.length; c++) if (this.cpuCounts[c + 1]) cpus.push([c, this.cpuCounts[c + 1]]);
+    return cpus;
   }
 
   /** Writes what is left and closes this builder's files. */
   finish(): TablePiece {
     this.flush();
-    const cpus: number[][] = [];
-    for (let c = 0; c < this.cpuCounts.length; c++) if (this.cpuCounts[c]) cpus.push([c, this.cpuCounts[c]]);
+    const cpus = this.cpuPairs();
     const constant = new Map<string, number>();
     for (const [name, d] of this.constant) constant.set(`${this.prefix}${name}`, d);
     return {
@@ -383,13 +390,13 @@ function copyRows(rows: RowColumns, from: number, k: number, i0: number, line0: 
   }
 }
 
-/** Counts of events per CPU and per subsystem id over [0, n), and the lowest and highest timestamp into span (Infinity, -Infinity when none). */
+/** Counts of events per CPU (at CPU + 1: counted for every event, so code optimized on a block of none knows the count) and per subsystem id over [0, n), and the lowest and highest timestamp into span (Infinity, -Infinity when none). */
 function tally(cpu: Int16Array, sub: Uint32Array, ts: Float64Array, n: number, cpuCounts: Float64Array, subCounts: Float64Array, span: Float64Array): void {
   let lo = Infinity;
   let hi = -Infinity;
   for (let i = 0; i < n; i++) {
     const c = cpu[i];
-    if (c >= 0) cpuCounts[c]++;
+    cpuCounts[c + 1]++;
     subCounts[sub[i]]++;
     const t = ts[i];
     if (t < lo) lo = t;

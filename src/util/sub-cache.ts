@@ -5,7 +5,8 @@
  * cached hash. Direct-mapped: a miss only costs the decode.
  */
 export class SubCache {
-  private readonly slots: (string | undefined)[] = new Array<string | undefined>(1024);
+  // Filled, not holey: the first string stored then keeps the array's elements kind (a change would deoptimize its readers).
+  private readonly slots: (string | undefined)[] = new Array<string | undefined>(1024).fill(undefined);
 
   get(buf: Buffer, s: number, e: number): string {
     let h = e - s;

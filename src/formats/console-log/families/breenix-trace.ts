@@ -439,7 +439,8 @@ class RingCounts {
   readonly perCpu = new Float64Array(256);
   // Counts per type id in 256-id pages made on first use: a 64K array would cost every
   // query-time matcher (one per decoded line) half a megabyte, a Map two lookups per event.
-  readonly perId: (Float64Array | undefined)[] = new Array<Float64Array | undefined>(256);
+  // Filled, not holey: the first page stored then keeps the array's elements kind (a change would deoptimize countRun).
+  readonly perId: (Float64Array | undefined)[] = new Array<Float64Array | undefined>(256).fill(undefined);
   readonly ring = new Float64Array(R.FREQ + 1).fill(-1, R.RING_FIELDS + R.CPU, R.RING_FIELDS + R.CPU + 1);
 
   /** One ring event as `countRun` reads it (the lines the families read: a row of one). */
