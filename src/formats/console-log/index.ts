@@ -259,7 +259,9 @@ export function scanRange(path: string, name: string, start: number, end: number
   /** Rows [from, to) of a split, all lines the fast lane classified (`events` ring events among them): stored as it says, a run at a time. */
   const laneRun = (fl: FastLane, rows: RowColumns, from: number, to: number, events: number, lineNo: number, base: number): void => {
     const eventSub = events > 0 ? b.subId(traceMatcher.knownEvents(fl.kind, fl.kinds.EVENT, fl.cpu, fl.slot, fl.ts, fl.aux, from, to)) : 0;
-    fl.subIds(from, to, b, eventSub, subIds);
+    // A run of nothing but ring events (a dump's ring, the commonest run) has one subsystem.
+    if (events === to - from) subIds.fill(eventSub, from, to);
+    else fl.subIds(from, to, b, eventSub, subIds);
     b.addRows(from, to, lineNo + 1, base, rows);
     lastLine = lineNo + to;
     if ((lineNo + to) >>> 16 !== (lineNo + from) >>> 16) progress?.(base + fl.starts[to - 1] - start, end - start);
