@@ -274,7 +274,8 @@ function knownBytes(id: number): KnownType | undefined {
       const plain = /^[A-Z0-9_]+$/.test(t.name) && t.name !== BREENIX_UNKNOWN_NAME && t.label !== undefined && t.label !== null && /^[^\s[\]:=]+$/.test(t.label);
       const nameLabel = asciiBytes(`${t.name} ${t.label ?? ''}=`);
       const dv = new DataView(nameLabel.buffer);
-      const words = Int32Array.from({ length: nameLabel.length >> 2 }, (_, k) => dv.getInt32(4 * k, true));
+      const words = new Int32Array(nameLabel.length >> 2);
+      for (let k = 0; k < words.length; k++) words[k] = dv.getInt32(4 * k, true);
       KNOWN_BYTES[t.id] = { name: asciiBytes(t.name), label: t.label ? asciiBytes(t.label) : null, nameLabel, words, plain };
     }
   }
@@ -288,11 +289,11 @@ export function unknownNameLabel(): Uint8Array {
 
 /** The `NAME label=` bytes of every type whose known name and label the scanner's grammar reads as they are, by id. */
 export function plainKnownTypes(): [number, Uint8Array][] {
-  knownBytes(0);
   const out: [number, Uint8Array][] = [];
-  (KNOWN_BYTES as (KnownType | undefined)[]).forEach((k, id) => {
+  for (const { id } of breenixEventTypes()) {
+    const k = knownBytes(id);
     if (k?.plain) out.push([id, k.nameLabel]);
-  });
+  }
   return out;
 }
 
