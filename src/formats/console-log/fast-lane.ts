@@ -67,7 +67,7 @@ export class FastLane implements LineSplitter {
   readonly eventsBefore: Uint16Array;
   others = 0;
   events = 0;
-  /** Where each row's subsystem sits in the module's subsystem slots: see `subId`. */
+  /** Where each row's subsystem sits in the module's subsystem slots: see `subIds`. */
   readonly subRef: Uint16Array;
   next = 0;
   /** The module's KIND_* numbers. */
