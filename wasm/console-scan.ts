@@ -615,7 +615,7 @@ export function split(s: u32, end: u32, dumpSeen: bool, search: bool): i32 {
  * positions whose bytes k1 and k2 (two rare ones of the needle, below m)
  * match are found 16 at a time, and only those are compared whole.
  */
-export function find(s: u32, end: u32, m: u32, k1: u32, k2: u32): i32 {
+function find(s: u32, end: u32, m: u32, k1: u32, k2: u32): i32 {
   const lim = INPUT + <usize>end;
   const len = <usize>m;
   let p = INPUT + <usize>s;

@@ -165,11 +165,6 @@ export class EventTableBuilder {
       this.lastSubId = this.subId(row.sub);
       this.lastSub = row.sub;
     }
-    this.addWithSub(line, offset, length, row, this.lastSubId);
-  }
-
-  /** `add` with the subsystem given by its id (from subId; row.sub is not read). */
-  addWithSub(line: number, offset: number, length: number, row: RowScratch, sub: number): void {
     this.room();
     const i = this.n++;
     this.line[i] = line;
@@ -180,7 +175,7 @@ export class EventTableBuilder {
     this.type[i] = row.type;
     this.ts[i] = row.ts;
     this.cpu[i] = row.cpu;
-    this.sub[i] = sub;
+    this.sub[i] = this.lastSubId;
     this.aux[i] = row.aux;
     this.counts[row.type]++;
   }
